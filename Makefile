@@ -1,0 +1,37 @@
+# Two commands for a fresh machine with only Python 3.11:  make run  |  make test
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: install run test lint format bench smoke
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	@echo ""
+	@echo "Tutor Calendar on http://$(HOST):$(PORT)  (daphne: HTTP + WebSocket, embedded SQLite, no bot token needed)"
+	@echo "  Swagger UI: http://$(HOST):$(PORT)/api/docs/     Admin: http://$(HOST):$(PORT)/admin/"
+	@echo "  A token:    $(BIN)/python manage.py issue_token --telegram-id 1 --role teacher"
+	@echo "  Staff user: $(BIN)/python manage.py createsuperuser"
+	@echo ""
+	$(BIN)/daphne -b $(HOST) -p $(PORT) tutorcal.asgi:application
+
+test: install
+	$(BIN)/ruff check .
+	DJANGO_TESTING=1 $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .

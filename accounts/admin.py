@@ -1,0 +1,83 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from .models import (
+    Invitation,
+    ParentProfile,
+    ParentStudentRelation,
+    StudentProfile,
+    TeacherProfile,
+    TeacherStudentLink,
+    User,
+)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["-created_at"]
+    list_display = ["__str__", "telegram_id", "username", "email", "timezone", "is_beta_tester", "is_staff", "created_at", "deleted_at"]
+    list_filter = ["is_staff", "is_active", "is_beta_tester", ("deleted_at", admin.EmptyFieldListFilter), "timezone"]
+    search_fields = ["first_name", "last_name", "username", "email", "=telegram_id"]
+    readonly_fields = ["id", "created_at", "updated_at", "last_login"]
+    fieldsets = [
+        (None, {"fields": ["id", "email", "password"]}),
+        ("Telegram", {"fields": ["telegram_id", "username", "first_name", "last_name"]}),
+        ("Profile", {"fields": ["city", "timezone", "is_beta_tester", "referral_source", "deleted_at"]}),
+        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        ("Dates", {"fields": ["last_login", "created_at", "updated_at"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2", "is_staff"]})]
+
+
+@admin.register(TeacherProfile)
+class TeacherProfileAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "user", "referral_code", "created_at"]
+    search_fields = ["display_name", "referral_code", "user__username", "user__first_name", "user__last_name"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["id", "referral_code", "created_at", "updated_at"]
+
+
+@admin.register(StudentProfile)
+class StudentProfileAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "parent_invite_code", "created_at"]
+    search_fields = ["parent_invite_code", "user__username", "user__first_name", "user__last_name"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["id", "parent_invite_code", "created_at", "updated_at"]
+
+
+@admin.register(ParentProfile)
+class ParentProfileAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "created_at"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(TeacherStudentLink)
+class TeacherStudentLinkAdmin(admin.ModelAdmin):
+    list_display = ["teacher", "student", "archived_at", "created_at"]
+    list_filter = [("archived_at", admin.EmptyFieldListFilter)]
+    search_fields = ["teacher__display_name", "student__user__first_name", "student__user__last_name", "student__user__username"]
+    list_select_related = ["teacher", "student__user"]
+    raw_id_fields = ["teacher", "student"]
+
+
+@admin.register(ParentStudentRelation)
+class ParentStudentRelationAdmin(admin.ModelAdmin):
+    list_display = ["parent", "student", "teacher", "notifications_enabled", "created_at"]
+    list_filter = ["notifications_enabled"]
+    search_fields = ["parent__user__first_name", "student__user__first_name", "teacher__display_name"]
+    list_select_related = ["parent__user", "student__user", "teacher"]
+    raw_id_fields = ["parent", "student", "teacher"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["type", "teacher", "student", "created_at", "expires_at", "used_at"]
+    list_filter = ["type", ("used_at", admin.EmptyFieldListFilter)]
+    search_fields = ["teacher__display_name"]
+    list_select_related = ["teacher", "student__user"]
+    raw_id_fields = ["teacher", "student"]
+    exclude = ["token"]  # a live secret: never shown

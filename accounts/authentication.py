@@ -1,0 +1,39 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken
+
+from .models import User
+from .selectors import users_with_profiles
+from .tokens import access_is_revoked
+
+
+def _fail(code: str) -> AuthenticationFailed:
+    exc = AuthenticationFailed(code)
+    exc.tutorcal_code = code
+    return exc
+
+
+class ProfileJWTAuthentication(JWTAuthentication):
+    """Bearer JWT; the user (with all profiles, one query) must exist, be active and not soft-deleted."""
+
+    def get_validated_token(self, raw_token):
+        try:
+            token = super().get_validated_token(raw_token)
+        except InvalidToken:
+            raise _fail("Unauthorized") from None
+        if access_is_revoked(token):
+            raise _fail("Unauthorized")
+        return token
+
+    def get_user(self, validated_token):
+        user_id = validated_token.get("sub")
+        if not user_id:
+            raise _fail("INVALID_TOKEN")
+        try:
+            user = users_with_profiles().get(pk=user_id)
+        except (User.DoesNotExist, ValueError, TypeError, DjangoValidationError):
+            raise _fail("USER_NOT_FOUND") from None
+        if not user.is_active or user.deleted_at is not None:
+            raise _fail("USER_NOT_FOUND")
+        return user

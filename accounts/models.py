@@ -1,0 +1,199 @@
+import secrets
+import uuid
+import zoneinfo
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+CODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+RESTORE_DAYS = 7
+
+
+def random_code(prefix: str, length: int = 12) -> str:
+    """`T_`/`P_` + 12 URL-safe characters from the CSPRNG (nanoid alphabet, as the reference)."""
+    return prefix + "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def teacher_code() -> str:
+    return random_code("T_")
+
+
+def parent_invite_code() -> str:
+    return random_code("P_")
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email=None, password=None, **extra):
+        email = self.normalize_email(email) if email else None
+        user = self.model(email=email, **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Telegram users have no password; staff log in to the admin by email + password."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    telegram_id = models.BigIntegerField(unique=True, null=True, blank=True)
+    email = models.EmailField(unique=True, null=True, blank=True)
+    first_name = models.CharField(max_length=255, blank=True, default="")
+    last_name = models.CharField(max_length=255, blank=True, default="")
+    username = models.CharField(max_length=255, blank=True, default="", help_text="Telegram @username")
+    city = models.CharField(max_length=255, blank=True, default="")
+    timezone = models.CharField(max_length=64, default="Europe/Moscow", validators=[validate_timezone])
+    is_beta_tester = models.BooleanField(default=False)
+    referral_source = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        db_table = "users"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.email or (f"tg:{self.telegram_id}" if self.telegram_id else str(self.id))
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+
+class TeacherProfile(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="teacher_profile")
+    display_name = models.CharField(max_length=255)
+    bio = models.TextField(blank=True, default="")
+    referral_code = models.CharField(max_length=32, unique=True, default=teacher_code)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "teacher_profiles"
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class StudentProfile(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="student_profile")
+    parent_invite_code = models.CharField(max_length=32, unique=True, default=parent_invite_code)
+    custom_fields = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "student_profiles"
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class ParentProfile(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="parent_profile")
+    custom_fields = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "parent_profiles"
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class TeacherStudentLink(models.Model):
+    """A student of a teacher. Archiving hides the link for 7 days before it is purged."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    teacher = models.ForeignKey(TeacherProfile, on_delete=models.CASCADE, related_name="student_links")
+    student = models.ForeignKey(StudentProfile, on_delete=models.CASCADE, related_name="teacher_links")
+    custom_fields = models.JSONField(null=True, blank=True, help_text="The teacher's private notes")
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "teacher_student_links"
+        constraints = [models.UniqueConstraint(fields=["teacher", "student"], name="uniq_teacher_student_link")]
+        indexes = [
+            models.Index(fields=["archived_at"], name="link_archived_idx", condition=Q(archived_at__isnull=False)),
+            models.Index(fields=["student"], name="link_student_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.teacher} → {self.student}"
+
+
+class ParentStudentRelation(models.Model):
+    """A parent follows a child's lessons with one teacher (one row per teacher of the child)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    parent = models.ForeignKey(ParentProfile, on_delete=models.CASCADE, related_name="relations")
+    student = models.ForeignKey(StudentProfile, on_delete=models.CASCADE, related_name="parent_relations")
+    teacher = models.ForeignKey(TeacherProfile, on_delete=models.CASCADE, related_name="parent_relations")
+    notifications_enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "parent_student_relations"
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "student", "teacher"], name="uniq_parent_student_teacher")
+        ]
+        indexes = [models.Index(fields=["student", "teacher"], name="relation_student_teacher_idx")]
+
+
+class Invitation(models.Model):
+    """Legacy one-shot invitation (INV_… for a student, PARENT_… for a parent of a given student)."""
+
+    class Type(models.TextChoices):
+        STUDENT = "student"
+        PARENT = "parent"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    type = models.CharField(max_length=16, choices=Type.choices)
+    teacher = models.ForeignKey(TeacherProfile, on_delete=models.CASCADE, related_name="invitations")
+    student = models.ForeignKey(
+        StudentProfile, on_delete=models.CASCADE, null=True, blank=True, related_name="invitations"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "invitations"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(type="student") | Q(type="parent", student__isnull=False),
+                name="invitation_parent_has_student",
+            )
+        ]

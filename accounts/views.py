@@ -1,0 +1,282 @@
+"""Auth API (/api/auth/*), wire-compatible with the reference (reference-auth-bot.md §2)."""
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.tokens import AccessToken
+
+from tutorcal.errors import ApiError
+from tutorcal.timeutil import iso
+
+from . import serializers as s
+from .authentication import ProfileJWTAuthentication
+from . import services
+from .selectors import profile_of, roles_of, users_with_profiles
+from .telegram import InvalidInitData, validate_init_data
+from .throttles import AUTH_THROTTLES
+from .tokens import access_revoke, issue_tokens, refresh_blacklist, refresh_rotate
+
+
+def verified_telegram_user(init_data: str) -> dict:
+    try:
+        return validate_init_data(
+            init_data, bot_token=settings.BOT_TOKEN, max_age=settings.TELEGRAM_INIT_DATA_MAX_AGE
+        )
+    except InvalidInitData:
+        raise ApiError(401, "INVALID_INIT_DATA") from None
+
+
+class AuthView(APIView):
+    """Base: validated body in `self.data`, auth throttles, schema from `serializer_class`."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = AUTH_THROTTLES
+    serializer_class = None
+
+    def body(self, request) -> dict:
+        serializer = self.serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class PublicAuthView(AuthView):
+    authentication_classes: list = []
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+class InitView(PublicAuthView):
+    serializer_class = s.InitDataSerializer
+
+    def post(self, request):
+        tg_user = verified_telegram_user(self.body(request)["initData"])
+        user = services.user_find_by_telegram(tg_user["id"], include_deleted=True)
+        if user is not None and user.deleted_at is not None:
+            days_left = services.restore_days_left(user)
+            if days_left > 0:
+                return Response(
+                    {
+                        "isNewUser": False,
+                        "isDeleted": True,
+                        "canRestore": True,
+                        "daysLeft": days_left,
+                        "deletedAt": iso(user.deleted_at),
+                        "telegramUser": s.telegram_user_json(tg_user),
+                    }
+                )
+            services.account_purge(user=user)
+            user = None
+        if user is None:
+            return Response({"isNewUser": True, "telegramUser": s.telegram_user_json(tg_user)})
+        roles = roles_of(user)
+        return Response({"isNewUser": False, **s.session_json(user, roles[0] if len(roles) == 1 else None)})
+
+
+@extend_schema(responses={201: OpenApiTypes.OBJECT}, tags=["auth"])
+class RegisterView(PublicAuthView):
+    serializer_class = s.RegisterSerializer
+
+    def post(self, request):
+        data = self.body(request)
+        tg_user = verified_telegram_user(data["initData"])
+        user = services.user_register(tg_user=tg_user, role=data["role"], referral_source=data["referralSource"])
+        profile = profile_of(user, data["role"])
+        body = s.session_json(user, data["role"])
+        body["profile"] = {"id": str(profile.id)}
+        if data["role"] == "teacher":
+            body["profile"]["displayName"] = profile.display_name
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+class SelectRoleView(PublicAuthView):
+    serializer_class = s.SelectRoleSerializer
+
+    def post(self, request):
+        data = self.body(request)
+        tg_user = verified_telegram_user(data["initData"])
+        user = services.user_find_by_telegram(tg_user["id"])
+        if user is None:
+            raise ApiError(401, "USER_NOT_FOUND")
+        if profile_of(user, data["role"]) is None:
+            raise ApiError(403, "ROLE_NOT_AVAILABLE")
+        return Response(s.session_json(user, data["role"]))
+
+
+@extend_schema(responses={201: OpenApiTypes.OBJECT}, tags=["auth"])
+class AddRoleView(AuthView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.RoleSerializer
+
+    def post(self, request):
+        role = self.body(request)["role"]
+        services.role_add(user=request.user, role=role)
+        return Response(s.session_json(request.user, role), status=status.HTTP_201_CREATED)
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        return Response(s.me_json(request.user, request.auth.get("role")))
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+class RefreshView(PublicAuthView):
+    """Rotate a refresh token ({refreshToken}); for the existing frontend a still-valid bearer also works.
+    Authentication is manual so that an expired bearer header does not block a refresh-token call."""
+
+    serializer_class = s.RefreshSerializer
+
+    def post(self, request):
+        raw = self.body(request).get("refreshToken")
+        if raw:
+            user_id, role = refresh_rotate(raw)
+            user = users_with_profiles().filter(pk=user_id, is_active=True, deleted_at__isnull=True).first()
+        else:
+            authenticated = ProfileJWTAuthentication().authenticate(request._request)
+            if authenticated is None:
+                raise ApiError(401, "Unauthorized")
+            user, role = authenticated[0], authenticated[1].get("role")
+        if user is None:
+            raise ApiError(401, "USER_NOT_FOUND")
+        if role and profile_of(user, role) is None:
+            raise ApiError(401, "ROLE_NOT_AVAILABLE")
+        return Response(issue_tokens(user, role))
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+class LogoutView(AuthView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.RefreshSerializer
+
+    def post(self, request):
+        raw = self.body(request).get("refreshToken")
+        if raw:
+            refresh_blacklist(raw, user=request.user)
+        if isinstance(request.auth, AccessToken):
+            access_revoke(request.auth)
+        return Response({"message": "Вы вышли из системы"})
+
+
+def _join_response(user, result, *, include_tokens: bool = True) -> dict:
+    body = {**s.session_json(user, result.role), "isNewConnection": result.is_new_connection}
+    if result.role == "student":
+        body["teacher"] = {"id": str(result.teacher.id), "displayName": result.teacher.display_name}
+        body["parentInviteCode"] = result.student.parent_invite_code
+        body["parentInviteUrl"] = services.invite_url(result.student.parent_invite_code)
+    else:
+        body["student"] = {"id": str(result.student.id), "name": result.student.user.full_name}
+    return body
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+class JoinView(PublicAuthView):
+    serializer_class = s.JoinSerializer
+
+    def post(self, request):
+        data = self.body(request)
+        tg_user = verified_telegram_user(data["initData"])
+        code = data["referralCode"].strip()
+        if not code.startswith(("T_", "P_")):
+            raise ApiError(400, "INVALID_REFERRAL_CODE")
+        user, _ = services.user_get_or_create_from_telegram(tg_user=tg_user)
+        result = services.join_by_code(user=user, code=code, via="telegram")
+        return Response(_join_response(user, result))
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+class JoinWebView(AuthView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.JoinWebSerializer
+
+    def post(self, request):
+        result = services.join_by_code(user=request.user, code=self.body(request)["referralCode"], via="web")
+        return Response(_join_response(request.user, result))
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+class AcceptInvitationView(PublicAuthView):
+    serializer_class = s.AcceptInvitationSerializer
+
+    def post(self, request):
+        data = self.body(request)
+        services.invitation_check(data["invitationToken"])  # the reference checks the token first
+        tg_user = verified_telegram_user(data["initData"])
+        user, invitation, is_new = services.invitation_accept(token=data["invitationToken"], tg_user=tg_user)
+        role = "student" if invitation.type == "student" else "parent"
+        teacher = invitation.teacher
+        return Response(
+            {
+                **s.session_json(user, role),
+                "isNewConnection": is_new,
+                "invitation": {"type": invitation.type, "teacher": {"id": str(teacher.id), "displayName": teacher.display_name}},
+            }
+        )
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+class DeleteAccountView(AuthView):
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request):
+        user = services.account_delete(user=request.user)
+        if isinstance(request.auth, AccessToken):
+            access_revoke(request.auth)
+        return Response(
+            {
+                "success": True,
+                "message": "Аккаунт удалён. Его можно восстановить в течение 7 дней.",
+                "deletedAt": iso(user.deleted_at),
+                "restoreDays": 7,
+            }
+        )
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+class RestoreAccountView(PublicAuthView):
+    serializer_class = s.InitDataSerializer
+
+    def post(self, request):
+        tg_user = verified_telegram_user(self.body(request)["initData"])
+        user = services.account_restore(tg_user=tg_user)
+        roles = roles_of(user)
+        return Response(
+            {
+                "success": True,
+                "message": "Аккаунт восстановлен",
+                **s.session_json(user, roles[0] if len(roles) == 1 else None),
+            }
+        )
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+class ActivateBetaView(AuthView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.BetaSerializer
+
+    def post(self, request):
+        already = services.beta_activate(user=request.user, code=self.body(request)["betaCode"])
+        body = {
+            "userId": str(request.user.id),
+            "isBetaTester": True,
+            "message": "Вы уже бета-тестер" if already else "Бета-доступ активирован",
+        }
+        role = request.auth.get("role")
+        if role:
+            body.update(issue_tokens(request.user, role))  # fresh claim, no stale isBetaTester
+        return Response(body)
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+class BetaStatusView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        return Response({"isBetaTester": request.user.is_beta_tester})
+
+

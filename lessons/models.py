@@ -1,0 +1,180 @@
+import uuid
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import StudentProfile, TeacherProfile
+
+COLOR_VALIDATOR = RegexValidator(r"^#[0-9A-Fa-f]{6}$", "colour must be #RRGGBB")
+
+
+class Subject(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    teacher = models.ForeignKey(TeacherProfile, on_delete=models.CASCADE, related_name="subjects")
+    name = models.CharField(max_length=100)
+    code = models.CharField(max_length=50)
+    color_hex = models.CharField(max_length=7, validators=[COLOR_VALIDATOR])
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "subjects"
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["teacher", "code"], name="uniq_subject_code"),
+            models.UniqueConstraint(fields=["teacher", "name"], name="uniq_subject_name"),
+            models.CheckConstraint(condition=Q(color_hex__regex=r"^#[0-9A-Fa-f]{6}$"), name="subject_color_hex"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LessonSeries(models.Model):
+    """Defaults of a recurring lesson. Occurrences are generated rows of Lesson (weekly/biweekly)."""
+
+    class Frequency(models.TextChoices):
+        WEEKLY = "weekly"
+        BIWEEKLY = "biweekly"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    teacher = models.ForeignKey(TeacherProfile, on_delete=models.CASCADE, related_name="series")
+    subject = models.ForeignKey(Subject, on_delete=models.SET_NULL, null=True, blank=True, related_name="series")
+    frequency = models.CharField(max_length=16, choices=Frequency.choices)
+    days_of_week = models.JSONField(default=list, help_text="0=Sunday … 6=Saturday, in the series' time zone")
+    day_of_week = models.PositiveSmallIntegerField(validators=[MaxValueValidator(6)])
+    time_of_day = models.CharField(max_length=5, help_text="HH:MM local")
+    timezone = models.CharField(max_length=64, default="Europe/Moscow")
+    duration_minutes = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    price_rub = models.PositiveIntegerField(default=0)
+    is_free = models.BooleanField(default=False)
+    meeting_url = models.URLField(max_length=500, null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    max_occurrences = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "lesson_series"
+        verbose_name_plural = "lesson series"
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(duration_minutes__gt=0), name="series_duration_positive"),
+            models.CheckConstraint(condition=Q(frequency__in=["weekly", "biweekly"]), name="series_frequency"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_frequency_display()} {self.time_of_day}"
+
+
+class SeriesStudent(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    series = models.ForeignKey(LessonSeries, on_delete=models.CASCADE, related_name="series_students")
+    student = models.ForeignKey(StudentProfile, on_delete=models.CASCADE, related_name="series_rows")
+    price_rub = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "lesson_series_students"
+        constraints = [models.UniqueConstraint(fields=["series", "student"], name="uniq_series_student")]
+
+
+class Lesson(models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned"
+        DONE = "done"
+        CANCELLED = "cancelled"
+
+    class CancelledBy(models.TextChoices):
+        TEACHER = "teacher"
+        STUDENT = "student"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    series = models.ForeignKey(LessonSeries, on_delete=models.SET_NULL, null=True, blank=True, related_name="lessons")
+    teacher = models.ForeignKey(TeacherProfile, on_delete=models.CASCADE, related_name="lessons")
+    subject = models.ForeignKey(Subject, on_delete=models.SET_NULL, null=True, blank=True, related_name="lessons")
+    start_at = models.DateTimeField()
+    duration_minutes = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    price_rub = models.PositiveIntegerField(default=0, help_text="Default price for students added later")
+    is_free = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLANNED)
+    cancelled_by = models.CharField(max_length=16, choices=CancelledBy.choices, null=True, blank=True)
+    rescheduled_to = models.CharField(max_length=255, null=True, blank=True)
+    teacher_note = models.TextField(null=True, blank=True)
+    teacher_note_updated_at = models.DateTimeField(null=True, blank=True)
+    lesson_report = models.TextField(null=True, blank=True)
+    meeting_url = models.URLField(max_length=500, null=True, blank=True)
+    import_source = models.CharField(max_length=50, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "lessons"
+        ordering = ["start_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(duration_minutes__gt=0), name="lesson_duration_positive"),
+            models.CheckConstraint(condition=Q(status__in=["planned", "done", "cancelled"]), name="lesson_status"),
+        ]
+        indexes = [
+            models.Index(fields=["teacher", "start_at"], name="lesson_teacher_start_idx"),
+            models.Index(fields=["series", "start_at"], name="lesson_series_start_idx"),
+            models.Index(fields=["status", "start_at"], name="lesson_status_start_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject or 'Занятие'} {self.start_at:%Y-%m-%d %H:%M}"
+
+
+class LessonStudent(models.Model):
+    """One student's participation in a lesson: price, attendance, rating, payment and own notes."""
+
+    class Attendance(models.TextChoices):
+        UNKNOWN = "unknown"
+        ATTENDED = "attended"
+        MISSED = "missed"
+        CANCELLED = "cancelled"
+
+    class PaymentStatus(models.TextChoices):
+        UNPAID = "unpaid"
+        PAID = "paid"
+
+    class PaymentType(models.TextChoices):
+        FIXED = "fixed"
+        FREE = "free"
+        SUBSCRIPTION = "subscription"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="lesson_students")
+    student = models.ForeignKey(StudentProfile, on_delete=models.CASCADE, related_name="lesson_rows")
+    price_rub = models.PositiveIntegerField(default=0)
+    attendance = models.CharField(max_length=16, choices=Attendance.choices, default=Attendance.UNKNOWN)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(5)])
+    payment_status = models.CharField(max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID)
+    payment_type = models.CharField(max_length=20, choices=PaymentType.choices, default=PaymentType.FIXED)
+    paid_from_subscription = models.BooleanField(default=False)
+    # The subscription charged for this row (refunds go back to it even if another is active later).
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription", on_delete=models.SET_NULL, null=True, blank=True, related_name="lesson_rows"
+    )
+    student_note_private = models.TextField(null=True, blank=True)
+    student_note_for_teacher = models.TextField(null=True, blank=True)
+    reminder_minutes_before = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "lesson_students"
+        constraints = [
+            models.UniqueConstraint(fields=["lesson", "student"], name="uniq_lesson_student"),
+            models.CheckConstraint(condition=Q(rating__isnull=True) | Q(rating__lte=5), name="lesson_student_rating_0_5"),
+            models.CheckConstraint(
+                condition=Q(attendance__in=["unknown", "attended", "missed", "cancelled"]), name="lesson_student_attendance"
+            ),
+            models.CheckConstraint(condition=Q(payment_status__in=["unpaid", "paid"]), name="lesson_student_payment_status"),
+            models.CheckConstraint(
+                condition=Q(payment_type__in=["fixed", "free", "subscription"]), name="lesson_student_payment_type"
+            ),
+        ]
+        indexes = [models.Index(fields=["student", "lesson"], name="lesson_student_student_idx")]

@@ -1,0 +1,38 @@
+"""Domain events. Services send them on commit; delivery apps (botapp, realtime) subscribe in
+AppConfig.ready(). The domain never imports the delivery apps.
+
+Every signal is sent with sender=None and keyword arguments documented next to it.
+"""
+
+from django.db import transaction
+from django.dispatch import Signal
+
+# lesson_ids: list[UUID]; teacher_id: UUID; actor: "teacher"|"student"|"system"
+lesson_created = Signal()
+# lesson_ids, teacher_id, actor, moved: bool (startAt changed), previous_start: dict[id -> datetime] | None
+lesson_updated = Signal()
+# lesson_ids, teacher_id, actor, student_ids (affected students; a group cancel by one student names only them)
+lesson_cancelled = Signal()
+# lesson_ids, teacher_id, actor, snapshots: list[dict] (id, startAt, studentIds, subjectName) taken before delete
+lesson_deleted = Signal()
+# lesson_ids, teacher_id, actor
+lesson_completed = Signal()
+# lesson_id, teacher_id, student_ids: students newly added to an existing lesson
+lesson_students_added = Signal()
+# teacher_id, student_id, via: "telegram"|"web"|"invitation", restored: bool
+student_joined = Signal()
+# parent_id, student_id, teacher_ids, via
+parent_joined = Signal()
+# teacher_id, student_id
+student_archived = Signal()
+# teacher_id, student_id
+student_restored = Signal()
+# teacher_id, student_id, subscription_id
+subscription_updated = Signal()
+# user_id, role: the user registered (welcome message)
+user_registered = Signal()
+
+
+def send_on_commit(signal: Signal, **kwargs) -> None:
+    """Send `signal` after the surrounding transaction commits (at once when there is none)."""
+    transaction.on_commit(lambda: signal.send_robust(sender=None, **kwargs))

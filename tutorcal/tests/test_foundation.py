@@ -1,0 +1,55 @@
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+
+def test_openapi_schema_generates_without_warnings(tmp_path):
+    out = tmp_path / "schema.yml"
+    call_command("spectacular", "--file", str(out), "--validate", "--fail-on-warn")
+    assert "/api/auth/init" in out.read_text()
+
+
+@pytest.mark.django_db
+def test_health_reports_database_and_cache_round_trips(api):
+    response = api().get("/api/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"]["status"] == "connected" and body["database"]["latencyMs"] >= 0
+    assert body["cache"]["status"] == "connected"
+    assert body["timestamp"].endswith("Z")
+
+
+@pytest.mark.django_db
+def test_health_is_503_when_the_database_is_down(api, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("db down")
+
+    monkeypatch.setattr(connection, "cursor", broken)
+    response = api().get("/api/health")
+    assert response.status_code == 503
+    assert response.json()["status"] == "degraded"
+    assert response.json()["database"] == {"status": "error", "latencyMs": None}
+    assert api().get("/api/health/ready").json() == {"status": "not_ready"}
+
+
+def test_liveness_answers_without_touching_the_database(api):
+    assert api().get("/api/health/live").json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_unknown_api_path_is_a_json_404(api):
+    response = api().get("/api/no-such-thing")
+    assert response.status_code == 404
+    assert response.json() == {"statusCode": 404, "message": "Not Found", "error": "Not Found"}
+
+
+@pytest.mark.django_db
+def test_issue_token_creates_user_and_prints_a_working_token(capsys, api):
+    call_command("issue_token", "--telegram-id", "1", "--role", "teacher")
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    client = api()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    body = client.get("/api/auth/me").json()
+    assert body["roles"] == ["teacher"] and body["currentRole"] == "teacher"
+    assert body["user"]["telegramId"] == 1

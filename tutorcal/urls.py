@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import health
+
+handler400 = "tutorcal.errors.json_400"
+handler403 = "tutorcal.errors.json_403"
+handler404 = "tutorcal.errors.json_404"
+handler500 = "tutorcal.errors.json_500"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/health", health.HealthView.as_view()),
+    path("api/health/live", health.LiveView.as_view()),
+    path("api/health/ready", health.ReadyView.as_view()),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/auth/", include("accounts.urls")),
+    path("api/teachers/", include("lessons.urls_teacher")),
+    path("api/students/", include("lessons.urls_student")),
+    path("api/parents/", include("lessons.urls_parent")),
+    path("api/bot/", include("botapp.urls")),
+    path("api/realtime/", include("realtime.urls")),
+]
