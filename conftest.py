@@ -9,7 +9,14 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from accounts.models import ParentProfile, ParentStudentRelation, StudentProfile, TeacherProfile, TeacherStudentLink, User
+from accounts.models import (
+    ParentProfile,
+    ParentStudentRelation,
+    StudentProfile,
+    TeacherProfile,
+    TeacherStudentLink,
+    User,
+)
 from accounts.telegram import sign_init_data
 from accounts.tokens import issue_tokens
 
@@ -127,11 +134,22 @@ def init_data():
     """init_data(id=…, first_name=…) → a correctly signed Telegram initData string."""
     import json
 
-    def _make(id: int = 777, first_name: str = "Тест", last_name: str = "", username: str = "tester",
-              auth_date: int | None = None, token: str = TEST_BOT_TOKEN, **extra) -> str:
+    def _make(
+        id: int = 777,
+        first_name: str = "Тест",
+        last_name: str = "",
+        username: str = "tester",
+        auth_date: int | None = None,
+        token: str = TEST_BOT_TOKEN,
+        **extra,
+    ) -> str:
         user = {"id": id, "first_name": first_name, "last_name": last_name, "username": username}
-        fields = {"auth_date": str(auth_date if auth_date is not None else int(time.time())),
-                  "query_id": "AAF-test", "user": json.dumps(user, ensure_ascii=False), **extra}
+        fields = {
+            "auth_date": str(auth_date if auth_date is not None else int(time.time())),
+            "query_id": "AAF-test",
+            "user": json.dumps(user, ensure_ascii=False),
+            **extra,
+        }
         return sign_init_data(fields, bot_token=token)
 
     return _make

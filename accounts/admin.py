@@ -15,7 +15,17 @@ from .models import (
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["-created_at"]
-    list_display = ["__str__", "telegram_id", "username", "email", "timezone", "is_beta_tester", "is_staff", "created_at", "deleted_at"]
+    list_display = [
+        "__str__",
+        "telegram_id",
+        "username",
+        "email",
+        "timezone",
+        "is_beta_tester",
+        "is_staff",
+        "created_at",
+        "deleted_at",
+    ]
     list_filter = ["is_staff", "is_active", "is_beta_tester", ("deleted_at", admin.EmptyFieldListFilter), "timezone"]
     search_fields = ["first_name", "last_name", "username", "email", "=telegram_id"]
     readonly_fields = ["id", "created_at", "updated_at", "last_login"]
@@ -59,7 +69,12 @@ class ParentProfileAdmin(admin.ModelAdmin):
 class TeacherStudentLinkAdmin(admin.ModelAdmin):
     list_display = ["teacher", "student", "archived_at", "created_at"]
     list_filter = [("archived_at", admin.EmptyFieldListFilter)]
-    search_fields = ["teacher__display_name", "student__user__first_name", "student__user__last_name", "student__user__username"]
+    search_fields = [
+        "teacher__display_name",
+        "student__user__first_name",
+        "student__user__last_name",
+        "student__user__username",
+    ]
     list_select_related = ["teacher", "student__user"]
     raw_id_fields = ["teacher", "student"]
 

@@ -13,8 +13,13 @@ def profile_of(user: User, role: str) -> TeacherProfile | StudentProfile | Paren
     """The user's profile for `role`, or None (no query when the profiles were select_related)."""
     try:
         return getattr(user, PROFILE_ATTR[role])
-    except (KeyError, AttributeError, User.teacher_profile.RelatedObjectDoesNotExist,
-            User.student_profile.RelatedObjectDoesNotExist, User.parent_profile.RelatedObjectDoesNotExist):
+    except (
+        KeyError,
+        AttributeError,
+        User.teacher_profile.RelatedObjectDoesNotExist,
+        User.student_profile.RelatedObjectDoesNotExist,
+        User.parent_profile.RelatedObjectDoesNotExist,
+    ):
         return None
 
 

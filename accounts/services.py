@@ -59,7 +59,9 @@ def user_get_or_create_from_telegram(*, tg_user: dict, referral_source: str = ""
         return user, False
     try:
         with transaction.atomic():
-            user = User.objects.create_user(telegram_id=tg_user["id"], referral_source=referral_source, **_tg_fields(tg_user))
+            user = User.objects.create_user(
+                telegram_id=tg_user["id"], referral_source=referral_source, **_tg_fields(tg_user)
+            )
     except IntegrityError:
         # A concurrent request created it first.
         user = user_find_by_telegram(tg_user["id"], include_deleted=True)
@@ -247,9 +249,12 @@ def restore_days_left(user: User) -> int:
 
 @transaction.atomic
 def account_restore(*, tg_user: dict) -> User:
-    user = users_with_profiles().select_for_update(of=("self",)).filter(
-        telegram_id=tg_user["id"], deleted_at__isnull=False
-    ).first()
+    user = (
+        users_with_profiles()
+        .select_for_update(of=("self",))
+        .filter(telegram_id=tg_user["id"], deleted_at__isnull=False)
+        .first()
+    )
     if user is None:
         raise ApiError(404, "DELETED_USER_NOT_FOUND")
     if restore_days_left(user) <= 0:

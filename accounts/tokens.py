@@ -84,7 +84,7 @@ def access_is_revoked(token) -> bool:
 
 def user_revoke_all_refresh(user: User) -> None:
     """Blacklist every outstanding refresh token of the user (account deletion)."""
-    pending = OutstandingToken.objects.filter(user_id=user.pk, blacklistedtoken__isnull=True).values_list("id", flat=True)
-    BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token_id=pk) for pk in pending], ignore_conflicts=True
+    pending = OutstandingToken.objects.filter(user_id=user.pk, blacklistedtoken__isnull=True).values_list(
+        "id", flat=True
     )
+    BlacklistedToken.objects.bulk_create([BlacklistedToken(token_id=pk) for pk in pending], ignore_conflicts=True)

@@ -13,8 +13,8 @@ from tutorcal.errors import ApiError
 from tutorcal.timeutil import iso
 
 from . import serializers as s
-from .authentication import ProfileJWTAuthentication
 from . import services
+from .authentication import ProfileJWTAuthentication
 from .selectors import profile_of, roles_of, users_with_profiles
 from .telegram import InvalidInitData, validate_init_data
 from .throttles import AUTH_THROTTLES
@@ -23,9 +23,7 @@ from .tokens import access_revoke, issue_tokens, refresh_blacklist, refresh_rota
 
 def verified_telegram_user(init_data: str) -> dict:
     try:
-        return validate_init_data(
-            init_data, bot_token=settings.BOT_TOKEN, max_age=settings.TELEGRAM_INIT_DATA_MAX_AGE
-        )
+        return validate_init_data(init_data, bot_token=settings.BOT_TOKEN, max_age=settings.TELEGRAM_INIT_DATA_MAX_AGE)
     except InvalidInitData:
         raise ApiError(401, "INVALID_INIT_DATA") from None
 
@@ -214,7 +212,10 @@ class AcceptInvitationView(PublicAuthView):
             {
                 **s.session_json(user, role),
                 "isNewConnection": is_new,
-                "invitation": {"type": invitation.type, "teacher": {"id": str(teacher.id), "displayName": teacher.display_name}},
+                "invitation": {
+                    "type": invitation.type,
+                    "teacher": {"id": str(teacher.id), "displayName": teacher.display_name},
+                },
             }
         )
 
@@ -278,5 +279,3 @@ class BetaStatusView(APIView):
 
     def get(self, request):
         return Response({"isBetaTester": request.user.is_beta_tester})
-
-

@@ -168,11 +168,16 @@ class LessonStudent(models.Model):
         db_table = "lesson_students"
         constraints = [
             models.UniqueConstraint(fields=["lesson", "student"], name="uniq_lesson_student"),
-            models.CheckConstraint(condition=Q(rating__isnull=True) | Q(rating__lte=5), name="lesson_student_rating_0_5"),
             models.CheckConstraint(
-                condition=Q(attendance__in=["unknown", "attended", "missed", "cancelled"]), name="lesson_student_attendance"
+                condition=Q(rating__isnull=True) | Q(rating__lte=5), name="lesson_student_rating_0_5"
             ),
-            models.CheckConstraint(condition=Q(payment_status__in=["unpaid", "paid"]), name="lesson_student_payment_status"),
+            models.CheckConstraint(
+                condition=Q(attendance__in=["unknown", "attended", "missed", "cancelled"]),
+                name="lesson_student_attendance",
+            ),
+            models.CheckConstraint(
+                condition=Q(payment_status__in=["unpaid", "paid"]), name="lesson_student_payment_status"
+            ),
             models.CheckConstraint(
                 condition=Q(payment_type__in=["fixed", "free", "subscription"]), name="lesson_student_payment_type"
             ),
