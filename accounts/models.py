@@ -197,3 +197,27 @@ class Invitation(models.Model):
                 name="invitation_parent_has_student",
             )
         ]
+
+
+class StudentNotificationSettings(models.Model):
+    """A student's reminder preferences (one row per student, created with defaults on first read)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    student = models.OneToOneField(StudentProfile, on_delete=models.CASCADE, related_name="notification_settings")
+    default_reminder_minutes_before = models.PositiveIntegerField(default=60)
+    enable_lesson_reminders = models.BooleanField(default=True)
+    enable_lesson_reports = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "student_notification_settings"
+        verbose_name_plural = "student notification settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(default_reminder_minutes_before__lte=10080), name="student_reminder_minutes_max_week"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"settings of {self.student}"
