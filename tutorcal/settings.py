@@ -151,7 +151,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "ru"
+LANGUAGE_CODE = "en-us"  # API validation messages in English, as the reference
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Moscow")
 ZoneInfo(TIME_ZONE)  # fail fast on a typo
 USE_I18N = True
