@@ -1,0 +1,94 @@
+"""Explicit input validation (camelCase on the wire) and response shapes for the OpenAPI schema.
+
+Responses themselves are built by `selectors.*_json`; the *Out serializers only document them."""
+
+from datetime import UTC
+
+from rest_framework import serializers
+
+from tutorcal.errors import ApiError
+from tutorcal.timeutil import UtcDateTimeField
+
+from .models import Subscription
+
+MAX_TOTAL_LESSONS = 10_000
+
+
+class SubscriptionCreateSerializer(serializers.Serializer):
+    """`type` lessons needs `totalLessons` >= 1, `date` needs `expiresAt`; the other type's field is ignored.
+    A date-only `expiresAt` ("2025-06-30") means UTC midnight, as in the reference."""
+
+    type = serializers.ChoiceField(choices=Subscription.Type.choices)
+    totalLessons = serializers.IntegerField(required=False, allow_null=True, max_value=MAX_TOTAL_LESSONS)
+    expiresAt = UtcDateTimeField(required=False, allow_null=True, default_timezone=UTC)
+    name = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=255)
+
+    IRRELEVANT = {Subscription.Type.LESSONS: "expiresAt", Subscription.Type.DATE: "totalLessons"}
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            irrelevant = self.IRRELEVANT.get(data.get("type"))
+            if irrelevant in data:
+                data = {k: v for k, v in data.items() if k != irrelevant}
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        if attrs["type"] == Subscription.Type.LESSONS:
+            total = attrs.get("totalLessons")
+            if total is None or total < 1:
+                raise ApiError(400, "TOTAL_LESSONS_REQUIRED")
+        elif attrs.get("expiresAt") is None:
+            raise ApiError(400, "EXPIRES_AT_REQUIRED")
+        if attrs.get("name") is not None:
+            attrs["name"] = attrs["name"].strip() or None
+        return attrs
+
+
+class SubscriptionOutSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    type = serializers.ChoiceField(choices=Subscription.Type.choices)
+    totalLessons = serializers.IntegerField(allow_null=True)
+    usedLessons = serializers.IntegerField()
+    remainingLessons = serializers.IntegerField(allow_null=True)
+    expiresAt = serializers.DateTimeField(allow_null=True)
+    name = serializers.CharField(allow_null=True)
+    isExpired = serializers.BooleanField()
+    isActive = serializers.BooleanField()
+    createdAt = serializers.DateTimeField()
+
+
+class StudentSubscriptionOutSerializer(SubscriptionOutSerializer):
+    teacherId = serializers.UUIDField()
+    teacherName = serializers.CharField()
+
+
+class ArchivedSubscriptionOutSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    type = serializers.ChoiceField(choices=Subscription.Type.choices)
+    totalLessons = serializers.IntegerField(allow_null=True)
+    usedLessons = serializers.IntegerField()
+    remainingLessons = serializers.IntegerField(allow_null=True)
+    expiresAt = serializers.DateTimeField(allow_null=True)
+    name = serializers.CharField(allow_null=True)
+    isDeleted = serializers.BooleanField()
+    isExpired = serializers.BooleanField()
+    createdAt = serializers.DateTimeField()
+    deletedAt = serializers.DateTimeField(allow_null=True)
+
+
+class SubscriptionBriefOutSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField(allow_null=True)
+    type = serializers.ChoiceField(choices=Subscription.Type.choices)
+    remainingLessons = serializers.IntegerField(allow_null=True)
+    expiresAt = serializers.DateTimeField(allow_null=True)
+    displayText = serializers.CharField()
+
+
+class HasSubscriptionOutSerializer(serializers.Serializer):
+    hasSubscription = serializers.BooleanField()
+    subscription = SubscriptionBriefOutSerializer(required=False)
+
+
+class SuccessOutSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
