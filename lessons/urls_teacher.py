@@ -1,1 +1,19 @@
-urlpatterns: list = []
+"""/api/teachers/ — subjects and the calendar (the bulk route is registered before the :studentId one, B1)."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("me/subjects", views.SubjectsView.as_view()),
+    path("me/subjects/archived", views.SubjectsArchivedView.as_view()),
+    path("me/subjects/<str:subject_id>", views.SubjectDetailView.as_view()),
+    path("me/subjects/<str:subject_id>/restore", views.SubjectRestoreView.as_view()),
+    path("me/lessons", views.LessonsView.as_view()),
+    path("me/lesson-series", views.LessonSeriesView.as_view()),
+    path("me/lessons/<str:lesson_id>", views.LessonDetailView.as_view()),
+    path("me/lessons/<str:lesson_id>/complete", views.LessonCompleteView.as_view()),
+    path("me/lessons/<str:lesson_id>/students", views.LessonStudentsView.as_view()),
+    path("me/lessons/<str:lesson_id>/students/bulk", views.LessonStudentsBulkView.as_view()),
+    path("me/lessons/<str:lesson_id>/students/<str:student_id>", views.LessonStudentDetailView.as_view()),
+]

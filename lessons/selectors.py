@@ -1,0 +1,316 @@
+"""Reads of the calendar. The lesson list is the hot path: plain `.values()` rows turned into the contract's
+TeacherLesson dicts in a constant number of queries (lessons, their students, the overlap window)."""
+
+from __future__ import annotations
+
+import bisect
+import uuid
+from datetime import timedelta
+
+from django.db.models import Count, Q, QuerySet
+
+from accounts.models import TeacherStudentLink
+from tutorcal.timeutil import iso
+
+from .models import Lesson, LessonSeries, LessonStudent, SeriesStudent, Subject
+
+# Lessons longer than this are rejected on input, so an overlap search only needs this much look-behind.
+MAX_DURATION_MINUTES = 24 * 60
+
+_LESSON_FIELDS = (
+    "id",
+    "series_id",
+    "teacher_id",
+    "subject_id",
+    "start_at",
+    "duration_minutes",
+    "price_rub",
+    "is_free",
+    "status",
+    "cancelled_by",
+    "rescheduled_to",
+    "teacher_note",
+    "teacher_note_updated_at",
+    "lesson_report",
+    "meeting_url",
+    "created_at",
+    "updated_at",
+    "subject__name",
+    "subject__color_hex",
+)
+_ROW_FIELDS = (
+    "id",
+    "lesson_id",
+    "student_id",
+    "student__user__first_name",
+    "student__user__last_name",
+    "student__user__username",
+    "price_rub",
+    "attendance",
+    "rating",
+    "payment_status",
+    "payment_type",
+    "paid_from_subscription",
+    "student_note_for_teacher",
+    "reminder_minutes_before",
+)
+
+
+def _s(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def teacher_lessons_qs(
+    *, teacher_id, lesson_ids=None, start=None, end=None, subject_id=None, student_id=None, status=None
+) -> QuerySet[Lesson]:
+    qs = Lesson.objects.filter(teacher_id=teacher_id)
+    if lesson_ids is not None:
+        qs = qs.filter(id__in=list(lesson_ids))
+    if start is not None:
+        qs = qs.filter(start_at__gte=start)
+    if end is not None:
+        qs = qs.filter(start_at__lte=end)
+    if subject_id is not None:
+        qs = qs.filter(subject_id=subject_id)
+    if status is not None:
+        qs = qs.filter(status=status)
+    if student_id is not None:
+        qs = qs.filter(id__in=LessonStudent.objects.filter(student_id=student_id).values("lesson_id"))
+    return qs
+
+
+def _conflict_index(teacher_id, lessons: list[dict]) -> dict:
+    """lesson id -> [ids of the teacher's other planned lessons overlapping it], one query."""
+    if not lessons:
+        return {}
+    lo = min(row["start_at"] for row in lessons) - timedelta(minutes=MAX_DURATION_MINUTES)
+    hi = max(row["start_at"] + timedelta(minutes=row["duration_minutes"]) for row in lessons)
+    planned = list(
+        Lesson.objects.filter(teacher_id=teacher_id, status=Lesson.Status.PLANNED, start_at__gte=lo, start_at__lt=hi)
+        .order_by("start_at", "id")
+        .values_list("id", "start_at", "duration_minutes")
+    )
+    starts = [p[1] for p in planned]
+    out = {}
+    for row in lessons:
+        begin = row["start_at"]
+        finish = begin + timedelta(minutes=row["duration_minutes"])
+        first = bisect.bisect_left(starts, begin - timedelta(minutes=MAX_DURATION_MINUTES))
+        last = bisect.bisect_left(starts, finish)
+        out[row["id"]] = [
+            str(pid)
+            for pid, pstart, pdur in planned[first:last]
+            if pid != row["id"] and pstart + timedelta(minutes=pdur) > begin
+        ]
+    return out
+
+
+def lesson_student_row(row: dict) -> dict:
+    return {
+        "id": str(row["id"]),
+        "studentId": str(row["student_id"]),
+        "firstName": row["student__user__first_name"],
+        "lastName": row["student__user__last_name"],
+        "username": row["student__user__username"] or None,
+        "priceRub": row["price_rub"],
+        "attendance": row["attendance"],
+        "rating": row["rating"],
+        "paymentStatus": row["payment_status"],
+        "paymentType": row["payment_type"],
+        "paidFromSubscription": row["paid_from_subscription"],
+        "studentNoteForTeacher": row["student_note_for_teacher"],
+        "reminderMinutesBefore": row["reminder_minutes_before"],
+    }
+
+
+def lesson_dict(row: dict, students: list[dict], conflicts: list[str]) -> dict:
+    """One TeacherLesson (reference §2 'TeacherLesson') from a `.values()` row and its student rows."""
+    only = students[0] if len(students) == 1 else None
+    return {
+        "id": str(row["id"]),
+        "seriesId": _s(row["series_id"]),
+        "teacherId": str(row["teacher_id"]),
+        "subjectId": _s(row["subject_id"]),
+        "startAt": iso(row["start_at"]),
+        "durationMinutes": row["duration_minutes"],
+        "priceRub": row["price_rub"],
+        "isFree": row["is_free"],
+        "status": row["status"],
+        "isGroupLesson": len(students) > 1,
+        "cancelledBy": row["cancelled_by"],
+        "rescheduledTo": row["rescheduled_to"],
+        "teacherNote": row["teacher_note"],
+        "teacherNoteUpdatedAt": iso(row["teacher_note_updated_at"]),
+        "lessonReport": row["lesson_report"],
+        # Per-student notes live on the student's row (decisions §4): the teacher never sees the private one;
+        # the lesson-level fields mirror the only student of an individual lesson.
+        "studentNotePrivate": None,
+        "studentNoteForTeacher": only["studentNoteForTeacher"] if only else None,
+        "reminderMinutesBefore": only["reminderMinutesBefore"] if only else None,
+        "meetingUrl": row["meeting_url"],
+        "createdAt": iso(row["created_at"]),
+        "updatedAt": iso(row["updated_at"]),
+        "students": students,
+        "subject": {"name": row["subject__name"], "colorHex": row["subject__color_hex"]}
+        if row["subject_id"] is not None
+        else None,
+        "conflicts": conflicts,
+    }
+
+
+def teacher_lesson_dicts(
+    *, teacher_id, lesson_ids=None, start=None, end=None, subject_id=None, student_id=None, status=None
+) -> list[dict]:
+    """Lessons of one teacher in the exact TeacherLesson wire shape, ordered by startAt. Three queries whatever
+    the number of lessons: the lessons (with subject), their student rows (with names), the overlap window."""
+    qs = teacher_lessons_qs(
+        teacher_id=teacher_id,
+        lesson_ids=lesson_ids,
+        start=start,
+        end=end,
+        subject_id=subject_id,
+        student_id=student_id,
+        status=status,
+    )
+    lessons = list(qs.order_by("start_at", "id").values(*_LESSON_FIELDS))
+    if not lessons:
+        return []
+    ids = [row["id"] for row in lessons]
+    rows_qs = LessonStudent.objects.filter(lesson_id__in=ids if len(ids) <= 500 else qs.values("id"))
+    by_lesson: dict = {}
+    for row in rows_qs.order_by("created_at", "id").values(*_ROW_FIELDS):
+        by_lesson.setdefault(row["lesson_id"], []).append(lesson_student_row(row))
+    conflicts = _conflict_index(teacher_id, lessons)
+    return [lesson_dict(row, by_lesson.get(row["id"], []), conflicts[row["id"]]) for row in lessons]
+
+
+def teacher_lesson_dict(*, teacher_id, lesson_id) -> dict | None:
+    found = teacher_lesson_dicts(teacher_id=teacher_id, lesson_ids=[lesson_id])
+    return found[0] if found else None
+
+
+def teacher_lesson_detail(*, teacher_id, lesson_id) -> dict | None:
+    """TeacherLesson + `series: {id, recurrence: {frequency, dayOfWeek, daysOfWeek}} | null`."""
+    found = teacher_lesson_dict(teacher_id=teacher_id, lesson_id=lesson_id)
+    if found is None:
+        return None
+    series = None
+    if found["seriesId"]:
+        row = LessonSeries.objects.filter(id=found["seriesId"]).values("id", "frequency", "day_of_week", "days_of_week")
+        row = row.first()
+        if row:
+            series = {
+                "id": str(row["id"]),
+                "recurrence": {
+                    "frequency": row["frequency"],
+                    "dayOfWeek": row["day_of_week"],
+                    "daysOfWeek": row["days_of_week"],
+                },
+            }
+    found["series"] = series
+    return found
+
+
+def lesson_series_list(*, teacher_id) -> list[dict]:
+    """GET /me/lesson-series: two queries (series with counts and subject, series students with names)."""
+    series = list(
+        LessonSeries.objects.filter(teacher_id=teacher_id)
+        .annotate(
+            lessons_count=Count("lessons"),
+            lessons_done=Count("lessons", filter=Q(lessons__status=Lesson.Status.DONE)),
+        )
+        .order_by("created_at", "id")
+        .values(
+            "id",
+            "subject_id",
+            "frequency",
+            "day_of_week",
+            "days_of_week",
+            "end_date",
+            "time_of_day",
+            "timezone",
+            "duration_minutes",
+            "price_rub",
+            "is_free",
+            "meeting_url",
+            "subject__name",
+            "subject__color_hex",
+            "lessons_count",
+            "lessons_done",
+        )
+    )
+    if not series:
+        return []
+    students: dict = {}
+    for row in (
+        SeriesStudent.objects.filter(series__teacher_id=teacher_id)
+        .order_by("created_at", "id")
+        .values("series_id", "student_id", "student__user__first_name", "student__user__last_name", "price_rub")
+    ):
+        students.setdefault(row["series_id"], []).append(
+            {
+                "studentId": str(row["student_id"]),
+                "firstName": row["student__user__first_name"],
+                "lastName": row["student__user__last_name"],
+                "priceRub": row["price_rub"],
+            }
+        )
+    out = []
+    for row in series:
+        recurrence = {"frequency": row["frequency"], "dayOfWeek": row["day_of_week"], "daysOfWeek": row["days_of_week"]}
+        if row["end_date"] is not None:
+            recurrence["endDate"] = row["end_date"].isoformat()
+        out.append(
+            {
+                "id": str(row["id"]),
+                "subjectId": _s(row["subject_id"]),
+                "recurrence": recurrence,
+                "timeOfDay": row["time_of_day"],
+                "timezone": row["timezone"],
+                "durationMinutes": row["duration_minutes"],
+                "priceRub": row["price_rub"],
+                "isFree": row["is_free"],
+                "meetingUrl": row["meeting_url"],
+                "students": students.get(row["id"], []),
+                "subject": {"name": row["subject__name"], "colorHex": row["subject__color_hex"]}
+                if row["subject_id"] is not None
+                else None,
+                "lessonsCount": row["lessons_count"],
+                "lessonsDone": row["lessons_done"],
+                "lessonsRemaining": row["lessons_count"] - row["lessons_done"],
+            }
+        )
+    return out
+
+
+# ---- subjects ----
+
+
+def subject_json(subject: Subject) -> dict:
+    return {
+        "id": str(subject.id),
+        "teacherId": str(subject.teacher_id),
+        "name": subject.name,
+        "code": subject.code,
+        "colorHex": subject.color_hex,
+        "archivedAt": iso(subject.archived_at),
+        "createdAt": iso(subject.created_at),
+        "updatedAt": iso(subject.updated_at),
+    }
+
+
+def subjects_active(*, teacher_id) -> list[Subject]:
+    return list(Subject.objects.filter(teacher_id=teacher_id, archived_at__isnull=True).order_by("created_at", "id"))
+
+
+def subjects_archived(*, teacher_id) -> list[Subject]:
+    return list(Subject.objects.filter(teacher_id=teacher_id, archived_at__isnull=False).order_by("-archived_at", "id"))
+
+
+def linked_student_ids(*, teacher_id, student_ids) -> set[uuid.UUID]:
+    """Which of `student_ids` have an ACTIVE (not archived) link to the teacher."""
+    return set(
+        TeacherStudentLink.objects.filter(
+            teacher_id=teacher_id, student_id__in=list(student_ids), archived_at__isnull=True
+        ).values_list("student_id", flat=True)
+    )

@@ -1,0 +1,269 @@
+"""Teacher calendar API (/api/teachers/me/subjects, /me/lessons, /me/lesson-series): thin views over
+lessons.services (writes) and lessons.selectors (reads). Reference §2.2, §2.4; decisions §2, §4."""
+
+from datetime import UTC, datetime, time, timedelta
+
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsTeacher
+from tutorcal.errors import ApiError, parse_uuid
+from tutorcal.timeutil import iso
+
+from . import selectors, services
+from . import serializers as s
+
+MAX_RANGE_DAYS = 400
+APPLY_TO_SERIES = OpenApiParameter(
+    "applyToSeries", str, enum=["this", "future", "all"], required=False, description="default: this"
+)
+
+
+def _body(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class TeacherView(APIView):
+    permission_classes = [IsTeacher]
+
+    @property
+    def teacher(self):
+        return self.request.profile
+
+    def lesson_json(self, lesson_id, *, status_code: int = 200) -> Response:
+        found = selectors.teacher_lesson_dict(teacher_id=self.teacher.id, lesson_id=lesson_id)
+        if found is None:  # deleted concurrently
+            raise ApiError(404, "LESSON_NOT_FOUND")
+        return Response(found, status=status_code)
+
+
+# ---------------------------------------------------------------------------------------------- subjects
+
+
+@extend_schema(tags=["teacher: subjects"])
+class SubjectsView(TeacherView):
+    @extend_schema(operation_id="teachers_me_subjects_list", responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        return Response([selectors.subject_json(x) for x in selectors.subjects_active(teacher_id=self.teacher.id)])
+
+    @extend_schema(request=s.SubjectCreateSerializer, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request):
+        data = _body(s.SubjectCreateSerializer, request)
+        subject = services.subject_create(
+            teacher=self.teacher, name=data["name"], color_hex=data["color_hex"], code=data.get("code") or None
+        )
+        return Response(selectors.subject_json(subject), status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["teacher: subjects"], responses=OpenApiTypes.OBJECT)
+class SubjectsArchivedView(TeacherView):
+    def get(self, request):
+        return Response([selectors.subject_json(x) for x in selectors.subjects_archived(teacher_id=self.teacher.id)])
+
+
+@extend_schema(tags=["teacher: subjects"])
+class SubjectDetailView(TeacherView):
+    @extend_schema(request=s.SubjectUpdateSerializer, responses=OpenApiTypes.OBJECT)
+    def patch(self, request, subject_id: str):
+        sid = parse_uuid(subject_id, "SUBJECT_NOT_FOUND")
+        data = _body(s.SubjectUpdateSerializer, request)
+        return Response(
+            selectors.subject_json(services.subject_update(teacher=self.teacher, subject_id=sid, data=data))
+        )
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def delete(self, request, subject_id: str):
+        sid = parse_uuid(subject_id, "SUBJECT_NOT_FOUND")
+        return Response(services.subject_delete(teacher=self.teacher, subject_id=sid))
+
+
+@extend_schema(tags=["teacher: subjects"], request=None, responses={201: OpenApiTypes.OBJECT})
+class SubjectRestoreView(TeacherView):
+    def post(self, request, subject_id: str):
+        sid = parse_uuid(subject_id, "SUBJECT_NOT_FOUND")
+        services.subject_restore(teacher=self.teacher, subject_id=sid)
+        return Response({"success": True}, status=status.HTTP_201_CREATED)
+
+
+# ---------------------------------------------------------------------------------------------- lessons
+
+
+def parse_instant(value: str, name: str) -> datetime:
+    """ISO datetime (naive = UTC) or a date (UTC midnight, as the reference)."""
+    try:
+        parsed = parse_datetime(value)
+        if parsed is None:
+            day = parse_date(value)
+            if day is not None:
+                parsed = datetime.combine(day, time.min)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise ApiError(400, f"INVALID_{name.upper()}_DATE")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def series_json(result: services.SeriesResult, *, full: bool) -> dict:
+    series = result.series
+    head = {"id": str(series.id), "frequency": series.frequency}
+    if full:
+        head.update(dayOfWeek=series.day_of_week, daysOfWeek=series.days_of_week, timeOfDay=series.time_of_day)
+    return {
+        "series": head,
+        "lessonsCreated": len(result.lessons),
+        "lessons": [{"id": str(x.id), "startAt": iso(x.start_at), "status": x.status} for x in result.lessons],
+    }
+
+
+@extend_schema(tags=["teacher: lessons"])
+class LessonsView(TeacherView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", str, required=True, description="ISO datetime or date (inclusive)"),
+            OpenApiParameter("to", str, required=True, description="ISO datetime or date (inclusive)"),
+            OpenApiParameter("subjectId", str, required=False),
+            OpenApiParameter("studentId", str, required=False),
+            OpenApiParameter("status", str, enum=s.STATUS, required=False),
+        ],
+        operation_id="teachers_me_lessons_list",
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request):
+        query = s.LessonListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        start = parse_instant(q["from_"] if "from_" in q else q["from"], "from")
+        end = parse_instant(q["to"], "to")
+        if start > end:
+            raise ApiError(400, "INVALID_DATE_RANGE")
+        if end - start > timedelta(days=MAX_RANGE_DAYS):
+            raise ApiError(400, "RANGE_TOO_LARGE")
+        lessons = selectors.teacher_lesson_dicts(
+            teacher_id=self.teacher.id,
+            start=start,
+            end=end,
+            subject_id=q.get("subject_id"),
+            student_id=q.get("student_id"),
+            status=q.get("status"),
+        )
+        return Response(lessons)
+
+    @extend_schema(request=s.LessonCreateSerializer, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request):
+        data = _body(s.LessonCreateSerializer, request)
+        student_ids = data.get("student_ids")
+        if student_ids is None and data.get("student_id") is not None:
+            student_ids = [data["student_id"]]
+        result = services.lesson_create(
+            teacher=self.teacher,
+            start_at=data["start_at"],
+            duration_minutes=data["duration_minutes"],
+            student_ids=student_ids or [],
+            subject_id=data.get("subject_id"),
+            price_rub=data.get("price_rub") or 0,
+            is_free=data.get("is_free", False),
+            payment_type=data.get("payment_type"),
+            teacher_note=data.get("teacher_note"),
+            reminder_minutes_before=data.get("reminder_minutes_before"),
+            meeting_url=data.get("meeting_url"),
+            recurrence=data.get("recurrence"),
+        )
+        if isinstance(result, services.SeriesResult):
+            return Response(series_json(result, full=True), status=status.HTTP_201_CREATED)
+        return self.lesson_json(result.id, status_code=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["teacher: lessons"])
+class LessonDetailView(TeacherView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, lesson_id: str):
+        lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
+        found = selectors.teacher_lesson_detail(teacher_id=self.teacher.id, lesson_id=lid)
+        if found is None:
+            raise ApiError(404, "LESSON_NOT_FOUND")
+        return Response(found)
+
+    @extend_schema(request=s.LessonUpdateSerializer, parameters=[APPLY_TO_SERIES], responses=OpenApiTypes.OBJECT)
+    def patch(self, request, lesson_id: str):
+        lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
+        data = dict(_body(s.LessonUpdateSerializer, request))
+        if data.get("meeting_url") == "":
+            data["meeting_url"] = None
+        result = services.lesson_update(
+            teacher=self.teacher, lesson_id=lid, data=data, apply_to_series=request.query_params.get("applyToSeries")
+        )
+        if isinstance(result, services.SeriesResult):
+            return Response(series_json(result, full=False))
+        return self.lesson_json(result.id)
+
+    @extend_schema(parameters=[APPLY_TO_SERIES], responses=OpenApiTypes.OBJECT)
+    def delete(self, request, lesson_id: str):
+        lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
+        services.lesson_delete(
+            teacher=self.teacher, lesson_id=lid, apply_to_series=request.query_params.get("applyToSeries")
+        )
+        return Response({"success": True})
+
+
+@extend_schema(tags=["teacher: lessons"], responses=OpenApiTypes.OBJECT)
+class LessonSeriesView(TeacherView):
+    def get(self, request):
+        return Response(selectors.lesson_series_list(teacher_id=self.teacher.id))
+
+
+@extend_schema(tags=["teacher: lessons"])
+class LessonStudentsView(TeacherView):
+    @extend_schema(request=s.LessonStudentAddSerializer, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request, lesson_id: str):
+        lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
+        data = _body(s.LessonStudentAddSerializer, request)
+        services.lesson_student_add(
+            teacher=self.teacher, lesson_id=lid, student_id=data["student_id"], price_rub=data.get("price_rub")
+        )
+        return self.lesson_json(lid, status_code=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["teacher: lessons"])
+class LessonStudentDetailView(TeacherView):
+    @extend_schema(request=s.LessonStudentUpdateSerializer, responses=OpenApiTypes.OBJECT)
+    def patch(self, request, lesson_id: str, student_id: str):
+        lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
+        sid = parse_uuid(student_id, "STUDENT_NOT_ON_LESSON")
+        data = _body(s.LessonStudentUpdateSerializer, request)
+        row = services.lesson_student_update(teacher=self.teacher, lesson_id=lid, student_id=sid, data=data)
+        return Response({"success": True, "paymentStatus": row.payment_status, "priceRub": row.price_rub})
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def delete(self, request, lesson_id: str, student_id: str):
+        lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
+        sid = parse_uuid(student_id, "STUDENT_NOT_ON_LESSON")
+        services.lesson_student_remove(teacher=self.teacher, lesson_id=lid, student_id=sid)
+        return self.lesson_json(lid)
+
+
+@extend_schema(tags=["teacher: lessons"])
+class LessonStudentsBulkView(TeacherView):
+    @extend_schema(request=s.LessonStudentsBulkSerializer, responses=OpenApiTypes.OBJECT)
+    def patch(self, request, lesson_id: str):
+        lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
+        data = _body(s.LessonStudentsBulkSerializer, request)
+        services.lesson_students_bulk(teacher=self.teacher, lesson_id=lid, action=data["action"], value=data["value"])
+        return self.lesson_json(lid)
+
+
+@extend_schema(tags=["teacher: lessons"])
+class LessonCompleteView(TeacherView):
+    @extend_schema(request=s.LessonCompleteSerializer, responses=OpenApiTypes.OBJECT)
+    def patch(self, request, lesson_id: str):
+        lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
+        data = _body(s.LessonCompleteSerializer, request)
+        services.lesson_complete(teacher=self.teacher, lesson_id=lid, students=data["students"])
+        return self.lesson_json(lid)
