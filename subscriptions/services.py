@@ -12,16 +12,20 @@ Atomicity (the contract's "never overspend, never lose a count"):
   consumer updates 0 rows: nothing is overspent. The CHECK constraint `used_lessons <= total_lessons` is the
   last line of defence.
 * `subscription_refund` is ONE conditional UPDATE ``SET used_lessons = used_lessons - 1 WHERE id = … AND
-  used_lessons > 0`` (the column is also CHECKed >= 0).
+  used_lessons > 0`` (the column is also CHECKed >= 0); `subscription_refund_many` is ONE UPDATE for any
+  number of rows (``GREATEST(used_lessons - CASE id WHEN … THEN n END, 0)``).
 * Create/restore rely on the partial unique constraint (one non-deleted row per teacher + student); the
   IntegrityError of a lost race is turned into the contract's 409, never a 500.
 """
 
 import uuid
+from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import TeacherStudentLink
@@ -89,6 +93,29 @@ def subscription_refund(*, subscription_id: uuid.UUID) -> bool:
         )[0]
         _notify(teacher_id=teacher_id, student_id=student_id, subscription_id=subscription_id)
         return True
+
+
+def subscription_refund_many(*, subscription_ids: Iterable[uuid.UUID | None]) -> int:
+    """Give back one lesson per occurrence of an id (a series delete or a student removal refunds many rows at
+    once) in ONE UPDATE, whatever the number of rows: ``used_lessons = GREATEST(used_lessons - CASE id WHEN …
+    THEN n … END, 0)``. Same decision as `subscription_refund` for deleted/expired packages.
+    Returns the number of subscriptions touched."""
+    counts = Counter(sid for sid in subscription_ids if sid is not None)
+    if not counts:
+        return 0
+    now = timezone.now()
+    minus = Case(
+        *(When(id=sid, then=Value(n)) for sid, n in counts.items()), default=Value(0), output_field=IntegerField()
+    )
+    with transaction.atomic():
+        touched = Subscription.objects.filter(id__in=list(counts), used_lessons__gt=0).update(
+            used_lessons=Greatest(F("used_lessons") - minus, Value(0)), updated_at=now
+        )
+        for sid, teacher_id, student_id in Subscription.objects.filter(id__in=list(counts)).values_list(
+            "id", "teacher_id", "student_id"
+        ):
+            _notify(teacher_id=teacher_id, student_id=student_id, subscription_id=sid)
+        return touched
 
 
 def _require_link(*, teacher_id: uuid.UUID, student_id: uuid.UUID) -> None:

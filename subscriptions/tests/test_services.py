@@ -113,3 +113,20 @@ def test_the_bulk_helper_reads_many_students_in_one_query(tutor, make_student, d
     assert set(found) == {s.id for s in students[:3]}
     assert subscription_json(found.get(students[4].id)) is None
     assert active_subscription(tutor.id, students[0].id).id == found[students[0].id].id
+
+
+def test_a_bulk_refund_returns_one_lesson_per_row_in_constant_queries(
+    tutor, student, stranger_tutor, django_assert_num_queries
+):
+    from accounts.models import TeacherStudentLink
+    from subscriptions.services import subscription_refund_many
+
+    TeacherStudentLink.objects.create(teacher=stranger_tutor.profile, student=student.profile)
+    a = make_sub(tutor, student, total_lessons=10, used_lessons=5)
+    b = make_sub(stranger_tutor, student, total_lessons=10, used_lessons=1)
+    with django_assert_num_queries(4):  # SAVEPOINT, UPDATE, SELECT, RELEASE — whatever the number of rows
+        assert subscription_refund_many(subscription_ids=[a.id, a.id, a.id, b.id, b.id, None]) == 2
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.used_lessons, b.used_lessons) == (2, 0)
+    assert subscription_refund_many(subscription_ids=[]) == 0
