@@ -1,1 +1,8 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("ticket", views.TicketView.as_view()),
+    path("presence", views.PresenceView.as_view()),
+]

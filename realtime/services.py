@@ -1,0 +1,255 @@
+"""Fan-out of domain events to sockets: build each recipient's payload, then `group_send` it to the
+recipient's per-profile group on the channel layer (Redis in production, so a change committed in a gunicorn
+process reaches sockets held by any daphne process).
+
+Pushed frames are ``{"type": <event>, "data": {...}}``. Payloads are only built for recipients that have a
+live socket (one presence round trip), so an event costs nothing for people who are offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from accounts.models import ParentStudentRelation
+from lessons.models import Lesson, LessonStudent
+from tutorcal.timeutil import iso
+
+from . import presence
+from .selectors import Key, group_name
+
+logger = logging.getLogger(__name__)
+
+LESSON_EVENTS = ("lesson.created", "lesson.updated", "lesson.deleted", "lesson.completed", "lesson.cancelled")
+PUSH = "rt.push"  # consumer handler `rt_push`: forward `payload` to the client
+
+
+def _push(payload_type: str, data: dict, **extra) -> dict:
+    return {"type": PUSH, "payload": {"type": payload_type, "data": data}, **extra}
+
+
+async def _group_send_all(messages: list[tuple[str, dict]]) -> None:
+    layer = get_channel_layer()
+    if layer is None or not messages:
+        return
+    await asyncio.gather(*(layer.group_send(group, message) for group, message in messages))
+
+
+def group_send_all(messages: list[tuple[str, dict]]) -> None:
+    """Send every (group, message) in one hop onto the event loop (not one `async_to_sync` per message)."""
+    if messages:
+        async_to_sync(_group_send_all)(messages)
+
+
+# ---- lesson payloads ----------------------------------------------------------------------------------
+
+
+def _minimal_lessons(lesson_ids: Iterable) -> list[dict]:
+    rows = Lesson.objects.filter(id__in=list(lesson_ids)).order_by("start_at", "id").values("id", "start_at", "status")
+    return [{"id": str(r["id"]), "startAt": iso(r["start_at"]), "status": r["status"]} for r in rows]
+
+
+def teacher_lessons(teacher_id, lesson_ids: list) -> list[dict]:
+    from lessons.selectors import teacher_lesson_dicts
+
+    return teacher_lesson_dicts(teacher_id=teacher_id, lesson_ids=lesson_ids)
+
+
+def student_lessons(student_id, lesson_ids: list) -> list[dict]:
+    """The student's own shape (own price, attendance, notes; never other students)."""
+    try:
+        from lessons.people.selectors import student_lesson_dicts
+    except ImportError:  # the people area has not shipped it yet: the minimal shape
+        return _minimal_lessons(lesson_ids)
+    return student_lesson_dicts(student_id=student_id, lesson_ids=lesson_ids)
+
+
+def parent_lessons(parent_id, student_id, lesson_ids: list) -> list[dict]:
+    try:
+        from lessons.people.selectors import parent_lesson_dicts
+    except ImportError:
+        return _minimal_lessons(lesson_ids)
+    return parent_lesson_dicts(parent_id=parent_id, student_id=student_id, lesson_ids=lesson_ids)
+
+
+def _deleted_shape(snapshot: dict, *, for_teacher: bool) -> dict:
+    start = snapshot.get("startAt")
+    out = {
+        "id": str(snapshot.get("id")),
+        "startAt": iso(start) if isinstance(start, datetime) else start,
+        "subjectName": snapshot.get("subjectName"),
+    }
+    if for_teacher:
+        out["studentIds"] = [str(s) for s in snapshot.get("studentIds") or []]
+    return out
+
+
+def lesson_event_push(
+    event: str,
+    *,
+    teacher_id,
+    lesson_ids: Iterable,
+    student_ids: Iterable | None = None,
+    teacher_event: str | None = None,
+    snapshots: list[dict] | None = None,
+    actor: str | None = None,
+    extra: dict | None = None,
+) -> int:
+    """Push `event` about `lesson_ids` to the tutor (``teacher_event`` when it differs), to the students on
+    those lessons (or only `student_ids` when given) and to those students' parents related through this
+    tutor. Deleted lessons are described by their `snapshots`. Returns the number of frames sent."""
+    teacher_id = str(teacher_id)
+    lesson_ids = [str(i) for i in lesson_ids]
+    if not lesson_ids:
+        return 0
+    only = {str(s) for s in student_ids} if student_ids is not None else None
+
+    # Who is on which lesson (1 query, or none for deletes), and their parents via this tutor (1 query).
+    student_lessons_map: dict[str, list[str]] = defaultdict(list)
+    if snapshots is not None:
+        for snap in snapshots:
+            for sid in snap.get("studentIds") or []:
+                student_lessons_map[str(sid)].append(str(snap.get("id")))
+    else:
+        rows = LessonStudent.objects.filter(lesson_id__in=lesson_ids).values_list("student_id", "lesson_id")
+        for sid, lid in rows.order_by("lesson__start_at", "lesson_id"):
+            student_lessons_map[str(sid)].append(str(lid))
+    if only is not None:
+        student_lessons_map = defaultdict(list, {s: ls for s, ls in student_lessons_map.items() if s in only})
+    parents: dict[str, list[str]] = defaultdict(list)  # parent -> their children among the students
+    if student_lessons_map:
+        relations = ParentStudentRelation.objects.filter(
+            teacher_id=teacher_id, student_id__in=list(student_lessons_map)
+        )
+        for pid, sid in relations.values_list("parent_id", "student_id").distinct():
+            parents[str(pid)].append(str(sid))
+
+    # Build payloads only for people with a live socket (1 presence round trip).
+    keys: list[Key] = [("teacher", teacher_id)]
+    keys += [("student", s) for s in student_lessons_map]
+    keys += [("parent", p) for p in parents]
+    online = presence.online_keys(keys)
+    if not online:
+        return 0
+
+    meta = {**({"actor": actor} if actor else {}), **(extra or {})}
+    messages: list[tuple[str, dict]] = []
+    if ("teacher", teacher_id) in online:
+        if snapshots is not None:
+            lessons = [_deleted_shape(s, for_teacher=True) for s in snapshots]
+        else:
+            lessons = teacher_lessons(teacher_id, lesson_ids)
+        if lessons:
+            data = {"lessonIds": [x["id"] for x in lessons], "lessons": lessons, **meta}
+            messages.append((group_name("teacher", teacher_id), _push(teacher_event or event, data)))
+    snapshot_by_id = {str(s.get("id")): s for s in snapshots or []}
+    for sid, ids in student_lessons_map.items():
+        if ("student", sid) not in online:
+            continue
+        if snapshots is not None:
+            lessons = [_deleted_shape(snapshot_by_id[i], for_teacher=False) for i in ids]
+        else:
+            lessons = student_lessons(sid, ids)
+        if lessons:
+            data = {"lessonIds": [x["id"] for x in lessons], "lessons": lessons, **meta}
+            messages.append((group_name("student", sid), _push(event, data)))
+    for pid, children in parents.items():
+        if ("parent", pid) not in online:
+            continue
+        for sid in children:
+            ids = student_lessons_map[sid]
+            if snapshots is not None:
+                lessons = [_deleted_shape(snapshot_by_id[i], for_teacher=False) for i in ids]
+            else:
+                lessons = parent_lessons(pid, sid, ids)
+            if lessons:
+                data = {"studentId": sid, "lessonIds": [x["id"] for x in lessons], "lessons": lessons, **meta}
+                messages.append((group_name("parent", pid), _push(event, data)))
+    group_send_all(messages)
+    return len(messages)
+
+
+# ---- people and subscriptions -------------------------------------------------------------------------
+
+
+def _student_card(student_id) -> dict | None:
+    from accounts.models import StudentProfile
+
+    row = (
+        StudentProfile.objects.filter(pk=student_id)
+        .values("id", "user__first_name", "user__last_name", "user__username")
+        .first()
+    )
+    if row is None:
+        return None
+    return {
+        "id": str(row["id"]),
+        "firstName": row["user__first_name"],
+        "lastName": row["user__last_name"],
+        "username": row["user__username"] or None,
+    }
+
+
+def student_link_push(event: str, *, teacher_id, student_id, **extra) -> int:
+    """`student.joined` / `student.archived` / `student.restored` to the tutor; both sides' open sockets
+    also update whose presence they follow (the student's tutor list changes too)."""
+    teacher_id, student_id = str(teacher_id), str(student_id)
+    online = presence.online_keys([("teacher", teacher_id), ("student", student_id)])
+    if not online:
+        return 0
+    linked = event != "student.archived"
+    messages: list[tuple[str, dict]] = []
+    if ("teacher", teacher_id) in online:
+        card = _student_card(student_id)
+        data = {"studentId": student_id, "student": card, **extra}
+        contact = {"role": "student", "profileId": student_id, "name": _card_name(card), "linked": linked}
+        messages.append((group_name("teacher", teacher_id), _push(event, data, contact=contact)))
+    if ("student", student_id) in online:
+        from accounts.models import TeacherProfile
+
+        row = TeacherProfile.objects.filter(pk=teacher_id).values("display_name", "user__first_name").first() or {}
+        name = row.get("display_name") or row.get("user__first_name") or "Учитель"
+        contact = {"role": "teacher", "profileId": teacher_id, "name": name, "linked": linked}
+        messages.append((group_name("student", student_id), {"type": "rt.contact", "contact": contact}))
+    group_send_all(messages)
+    return len(messages)
+
+
+def _card_name(card: dict | None) -> str:
+    if not card:
+        return "—"
+    return " ".join(p for p in (card["firstName"], card["lastName"]) if p) or card["username"] or "—"
+
+
+def subscription_push(*, teacher_id, student_id, subscription_id) -> int:
+    """`subscription.updated` to the tutor (their shape + studentId) and to the student (their shape)."""
+    from subscriptions.models import Subscription
+    from subscriptions.selectors import student_subscription_json, subscription_json
+
+    teacher_id, student_id = str(teacher_id), str(student_id)
+    online = presence.online_keys([("teacher", teacher_id), ("student", student_id)])
+    if not online:
+        return 0
+    sub = Subscription.objects.select_related("teacher__user").filter(pk=subscription_id).first()
+    if sub is not None and (str(sub.teacher_id), str(sub.student_id)) != (teacher_id, student_id):
+        logger.warning("subscription_updated with a subscription of another pair; ignored")
+        return 0
+    messages: list[tuple[str, dict]] = []
+    if ("teacher", teacher_id) in online:
+        data = {"studentId": student_id, "subscriptionId": str(subscription_id), "subscription": subscription_json(sub)}
+        messages.append((group_name("teacher", teacher_id), _push("subscription.updated", data)))
+    if ("student", student_id) in online:
+        data = {
+            "teacherId": teacher_id,
+            "subscriptionId": str(subscription_id),
+            "subscription": student_subscription_json(sub) if sub is not None else None,
+        }
+        messages.append((group_name("student", student_id), _push("subscription.updated", data)))
+    group_send_all(messages)
+    return len(messages)
