@@ -84,11 +84,9 @@ def occurrences(*, start: datetime, tz: str, rule: Rule) -> list[datetime]:
     limit = rule.count if rule.count is not None else None
     kwargs = {"dtstart": local_start, "interval": INTERVAL[rule.frequency], "wkst": MO}
     if until is not None:
-        kwargs["until"] = until
-    if limit is not None:
-        kwargs["count"] = limit + 1  # the first may be prepended below
-    elif until is None:  # pragma: no cover - build_rule always sets one of them
-        kwargs["count"] = DEFAULT_COUNT
+        kwargs["until"] = until  # `count` is enforced by the loop below (rrule forbids count + until)
+    else:
+        kwargs["count"] = (limit or DEFAULT_COUNT) + 1  # the first may be prepended below
     generated = rrule(WEEKLY, byweekday=[_RRULE_DAY[d] for d in rule.days_of_week], **kwargs)
     out: list[datetime] = [start.astimezone(UTC)]
     for naive in generated:
