@@ -169,3 +169,55 @@ def test_a_restore_that_loses_the_race_at_the_database_gets_409_not_500(api, tut
     assert response.json()["message"] == "ANOTHER_SUBSCRIPTION_EXISTS"
     old.refresh_from_db()
     assert old.deleted_at is not None
+
+
+# --- end to end through PATCH /api/teachers/me/lessons/:id/complete ---------------------------------------
+
+
+def make_lesson(tutor, student):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from lessons.models import Lesson, LessonStudent
+
+    lesson = Lesson.objects.create(
+        teacher=tutor.profile, start_at=timezone.now() - timedelta(hours=2), duration_minutes=60, price_rub=1000
+    )
+    LessonStudent.objects.create(lesson=lesson, student=student.profile, price_rub=1000)
+    return lesson
+
+
+def complete_in_parallel(api, tutor, student, lessons) -> list:
+    clients = [api(tutor) for _ in lessons]
+    body = {"students": [{"studentId": str(student.id), "attendance": "attended", "useSubscription": True}]}
+
+    def complete(i):
+        return clients[i].patch(f"/api/teachers/me/lessons/{lessons[i].id}/complete", body, format="json")
+
+    return run_parallel(complete, n=len(lessons))
+
+
+def test_eight_clients_completing_the_same_and_different_lessons_consume_exactly_the_two_left(api, tutor, student):
+    from lessons.models import LessonStudent
+
+    sub = make_sub(tutor, student, used_lessons=8)
+    same = make_lesson(tutor, student)
+    others = [make_lesson(tutor, student) for _ in range(4)]
+    # 4 clients complete the same lesson, 4 complete one different lesson each: 5 lessons want a charge, 2 are left.
+    responses = complete_in_parallel(api, tutor, student, [same] * 4 + others)
+    assert [r.status_code for r in responses] == [200] * 8
+    sub.refresh_from_db()
+    assert sub.used_lessons == 10
+    paid = LessonStudent.objects.filter(student=student.profile, paid_from_subscription=True)
+    assert paid.count() == 2
+    assert set(paid.values_list("subscription_id", flat=True)) == {sub.id}
+
+
+def test_eight_clients_completing_the_same_lesson_charge_it_once(api, tutor, student):
+    sub = make_sub(tutor, student, used_lessons=2)
+    lesson = make_lesson(tutor, student)
+    responses = complete_in_parallel(api, tutor, student, [lesson] * 8)
+    assert [r.status_code for r in responses] == [200] * 8
+    sub.refresh_from_db()
+    assert sub.used_lessons == 3
