@@ -1,0 +1,158 @@
+"""Parent API (/api/parents/me/…): reference §5, scoped to teachers the parent has a (visible) relation with.
+A child without such a relation is 403 NOT_YOUR_CHILD; a malformed child id is 404 CHILD_NOT_FOUND."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsParent
+from tutorcal.errors import ApiError, parse_uuid
+
+from . import selectors, services
+from . import serializers as s
+from .views_student import profile_json
+
+TAGS = ["parent"]
+
+
+class ParentView(APIView):
+    permission_classes = [IsParent]
+
+    def relations(self, request, child_id):
+        return selectors.parent_child_relations(request.profile.id, child_id)
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class ParentMeView(ParentView):
+    def get(self, request):
+        return Response(profile_json(request.profile))
+
+    @extend_schema(request=s.ProfileUpdateSerializer)
+    def patch(self, request):
+        data = s.validated(s.ProfileUpdateSerializer, request.data)
+        return Response(profile_json(services.parent_profile_update(parent=request.profile, data=data)))
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class ChildrenView(ParentView):
+    @extend_schema(operation_id="parents_me_children_list")
+    def get(self, request):
+        return Response(selectors.parent_children(parent_id=request.profile.id))
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class ChildDetailView(ParentView):
+    def get(self, request, child_id):
+        rels = self.relations(request, child_id)
+        child = rels[0].student
+        rows = selectors.child_rows(request.profile.id, child.id)
+        detailed = selectors.detailed_stats(rows, selectors.zone_of(child.user))
+        agg = rows.aggregate(**selectors.stats_aggregates())
+        return Response(
+            {
+                "childId": str(child.id),
+                "childUser": selectors.user_info(child.user),
+                "teachers": selectors.child_teachers(parent_id=request.profile.id, rels=rels),
+                "stats": detailed,
+                "debt": selectors.agg_debt_json(agg),
+                "notificationsEnabled": rels[0].notifications_enabled,
+            }
+        )
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class ChildTeachersView(ParentView):
+    @extend_schema(operation_id="parents_me_children_teachers_list")
+    def get(self, request, child_id):
+        rels = self.relations(request, child_id)
+        return Response(selectors.child_teachers(parent_id=request.profile.id, rels=rels))
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class ChildTeacherDetailView(ParentView):
+    def get(self, request, child_id, teacher_id):
+        rels = self.relations(request, child_id)
+        tid = parse_uuid(teacher_id, "TEACHER_NOT_FOUND")
+        rel = next((r for r in rels if r.teacher_id == tid), None)
+        if rel is None:
+            raise ApiError(404, "TEACHER_NOT_FOUND")
+        (teacher,) = selectors.child_teachers(parent_id=request.profile.id, rels=[rel])
+        rows = selectors.child_rows(request.profile.id, rel.student_id).filter(lesson__teacher_id=tid)
+        agg = rows.aggregate(**selectors.stats_aggregates())
+        return Response({**teacher, "debt": selectors.agg_debt_json(agg)})
+
+
+@extend_schema(
+    tags=TAGS,
+    parameters=[s.LessonRangeQuerySerializer],
+    responses=OpenApiTypes.OBJECT,
+)
+class ChildLessonsView(ParentView):
+    @extend_schema(operation_id="parents_me_children_lessons_list")
+    def get(self, request, child_id):
+        rels = self.relations(request, child_id)
+        q = s.validated(s.LessonRangeQuerySerializer, request.query_params, zone=selectors.zone_of(request.user))
+        return Response(
+            selectors.parent_lesson_dicts(
+                parent_id=request.profile.id,
+                student_id=rels[0].student_id,
+                start=q["start"],
+                end=q["end"],
+                subject_id=q.get("subjectId"),
+                teacher_id=q.get("teacherId"),
+                status=q.get("status"),
+            )
+        )
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class ChildLessonDetailView(ParentView):
+    def get(self, request, child_id, lesson_id):
+        rels = self.relations(request, child_id)
+        lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
+        found = selectors.parent_lesson_dicts(
+            parent_id=request.profile.id, student_id=rels[0].student_id, lesson_ids=[lid], detail=True
+        )
+        if not found:
+            raise ApiError(404, "LESSON_NOT_FOUND")
+        return Response(found[0])
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class ChildStatsView(ParentView):
+    def get(self, request, child_id):
+        rels = self.relations(request, child_id)
+        child = rels[0].student
+        rows = selectors.child_rows(request.profile.id, child.id)
+        return Response(selectors.detailed_stats(rows, selectors.zone_of(child.user)))
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class ChildDebtView(ParentView):
+    def get(self, request, child_id):
+        rels = self.relations(request, child_id)
+        return Response(selectors.child_debt_breakdown(parent_id=request.profile.id, child_id=rels[0].student_id))
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class NotificationSettingsView(ParentView):
+    def get(self, request):
+        return Response(selectors.parent_notification_settings(parent_id=request.profile.id))
+
+    @extend_schema(request=s.ParentNotificationSettingsSerializer)
+    def patch(self, request):
+        data = s.validated(s.ParentNotificationSettingsSerializer, request.data)
+        services.parent_notification_settings_update(parent=request.profile, children=data["children"])
+        return Response(selectors.parent_notification_settings(parent_id=request.profile.id))
+
+
+@extend_schema(tags=TAGS, request=s.NotificationsEnabledSerializer, responses=OpenApiTypes.OBJECT)
+class ChildNotificationsView(ParentView):
+    def patch(self, request, child_id):
+        rels = self.relations(request, child_id)
+        data = s.validated(s.NotificationsEnabledSerializer, request.data)
+        enabled = services.parent_child_notifications_set(
+            parent=request.profile, child_id=rels[0].student_id, enabled=data["notificationsEnabled"]
+        )
+        return Response({"childId": str(rels[0].student_id), "notificationsEnabled": enabled})

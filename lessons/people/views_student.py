@@ -1,0 +1,140 @@
+"""Student API (/api/students/me/…): reference §4 with decisions §4 (own per-student notes, cancel rules).
+Every query is scoped by request.profile (the authenticated StudentProfile)."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsStudent
+from accounts.services import fallback_url, invite_url
+from tutorcal.errors import parse_uuid
+from tutorcal.timeutil import iso
+
+from . import selectors, services
+from . import serializers as s
+
+TAGS = ["student"]
+
+
+def profile_json(profile) -> dict:
+    """Student/parent GET /me: {id, userId, user:{…}, customFields, timezone, createdAt, updatedAt}."""
+    user = profile.user
+    return {
+        "id": str(profile.id),
+        "userId": str(user.id),
+        "user": {
+            "telegramId": user.telegram_id,
+            "firstName": user.first_name,
+            "lastName": user.last_name,
+            "username": user.username,
+            "timezone": user.timezone,
+        },
+        "customFields": profile.custom_fields,
+        "timezone": user.timezone,
+        "createdAt": iso(profile.created_at),
+        "updatedAt": iso(profile.updated_at),
+    }
+
+
+class StudentView(APIView):
+    permission_classes = [IsStudent]
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class StudentMeView(StudentView):
+    def get(self, request):
+        return Response(profile_json(request.profile))
+
+    @extend_schema(request=s.ProfileUpdateSerializer)
+    def patch(self, request):
+        data = s.validated(s.ProfileUpdateSerializer, request.data)
+        return Response(profile_json(services.student_profile_update(student=request.profile, data=data)))
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class ParentInviteLinkView(StudentView):
+    def get(self, request):
+        code = request.profile.parent_invite_code
+        return Response({"parentInviteCode": code, "inviteUrl": invite_url(code), "fallbackUrl": fallback_url(code)})
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class TeachersView(StudentView):
+    @extend_schema(operation_id="students_me_teachers_list")
+    def get(self, request):
+        return Response(selectors.student_teachers(student_id=request.profile.id))
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class TeacherDetailView(StudentView):
+    def get(self, request, teacher_id):
+        link = selectors.student_teacher_link(request.profile.id, teacher_id)
+        return Response(selectors.student_teacher_detail(student_id=request.profile.id, link=link))
+
+
+@extend_schema(
+    tags=TAGS,
+    parameters=[s.LessonRangeQuerySerializer],
+    responses=OpenApiTypes.OBJECT,
+)
+class LessonsView(StudentView):
+    @extend_schema(operation_id="students_me_lessons_list")
+    def get(self, request):
+        q = s.validated(s.LessonRangeQuerySerializer, request.query_params, zone=selectors.zone_of(request.user))
+        return Response(
+            selectors.student_lesson_dicts(
+                student_id=request.profile.id,
+                start=q["start"],
+                end=q["end"],
+                subject_id=q.get("subjectId"),
+                teacher_id=q.get("teacherId"),
+                status=q.get("status"),
+            )
+        )
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class LessonDetailView(StudentView):
+    def get(self, request, lesson_id):
+        return Response(selectors.student_lesson_detail(student_id=request.profile.id, lesson_id=lesson_id))
+
+    @extend_schema(request=s.StudentLessonUpdateSerializer)
+    def patch(self, request, lesson_id):
+        lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
+        data = s.validated(s.StudentLessonUpdateSerializer, request.data)
+        services.student_lesson_update(student=request.profile, lesson_id=lid, data=data)
+        return Response(selectors.student_lesson_detail(student_id=request.profile.id, lesson_id=lid))
+
+
+@extend_schema(tags=TAGS, request=None, responses=OpenApiTypes.OBJECT)
+class LessonCancelView(StudentView):
+    def post(self, request, lesson_id):
+        lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
+        services.student_lesson_cancel(student=request.profile, lesson_id=lid)
+        return Response(selectors.student_lesson_detail(student_id=request.profile.id, lesson_id=lid))
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class StatsView(StudentView):
+    def get(self, request):
+        return Response(selectors.student_stats(student_id=request.profile.id, zone=selectors.zone_of(request.user)))
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class StatsTeacherView(StudentView):
+    def get(self, request, teacher_id):
+        link = selectors.student_teacher_link(request.profile.id, teacher_id)
+        return Response(selectors.student_stats_with_teacher(student_id=request.profile.id, teacher_id=link.teacher_id))
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class NotificationSettingsView(StudentView):
+    def get(self, request):
+        return Response(selectors.notification_settings_json(selectors.notification_settings_get(request.profile.id)))
+
+    @extend_schema(request=s.NotificationSettingsSerializer)
+    def patch(self, request):
+        data = s.validated(s.NotificationSettingsSerializer, request.data)
+        row = services.student_notification_settings_update(student=request.profile, data=data)
+        return Response(selectors.notification_settings_json(row))

@@ -1,0 +1,188 @@
+"""Teacher API, people part (/api/teachers/me, /me/invite-link, /me/students/…): reference §2.1 and §2.3.
+Every query is scoped by request.profile (the authenticated TeacherProfile)."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsTeacher
+from accounts.services import fallback_url, invitation_create, invite_url
+from tutorcal.errors import parse_uuid
+from tutorcal.timeutil import iso
+
+from . import selectors, services
+from . import serializers as s
+
+TAGS = ["teacher: students"]
+
+
+def teacher_json(teacher) -> dict:
+    user = teacher.user
+    return {
+        "id": str(teacher.id),
+        "displayName": teacher.display_name,
+        "bio": teacher.bio,
+        "referralCode": teacher.referral_code,
+        "inviteUrl": invite_url(teacher.referral_code),
+        "city": user.city,
+        "timezone": user.timezone,
+    }
+
+
+class TeacherView(APIView):
+    permission_classes = [IsTeacher]
+
+    def link(self, request, student_id, *, active_only: bool = False):
+        return selectors.teacher_link(request.profile.id, student_id, active_only=active_only)
+
+
+@extend_schema(tags=["teacher: profile"], responses=OpenApiTypes.OBJECT)
+class TeacherMeView(TeacherView):
+    def get(self, request):
+        return Response(teacher_json(request.profile))
+
+    @extend_schema(request=s.TeacherProfileUpdateSerializer)
+    def patch(self, request):
+        data = s.validated(s.TeacherProfileUpdateSerializer, request.data)
+        teacher = services.teacher_profile_update(teacher=request.profile, data=data)
+        return Response(teacher_json(teacher))
+
+
+@extend_schema(tags=["teacher: profile"], responses=OpenApiTypes.OBJECT)
+class InviteLinkView(TeacherView):
+    def get(self, request):
+        code = request.profile.referral_code
+        return Response({"referralCode": code, "inviteUrl": invite_url(code), "fallbackUrl": fallback_url(code)})
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class StudentsView(TeacherView):
+    @extend_schema(operation_id="teachers_me_students_list")
+    def get(self, request):
+        return Response(selectors.teacher_student_cards(teacher_id=request.profile.id))
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class ArchivedStudentsView(TeacherView):
+    def get(self, request):
+        return Response(selectors.teacher_archived_students(teacher_id=request.profile.id))
+
+
+def _invitation_json(invitation) -> dict:
+    return {
+        "invitationId": str(invitation.id),
+        "token": invitation.token,
+        "inviteUrl": invite_url(invitation.token),
+        "expiresAt": iso(invitation.expires_at),
+    }
+
+
+@extend_schema(tags=TAGS, request=None, responses={201: OpenApiTypes.OBJECT})
+class StudentInvitationView(TeacherView):
+    def post(self, request):
+        return Response(_invitation_json(invitation_create(teacher=request.profile)), status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class StudentDetailView(TeacherView):
+    def get(self, request, student_id):
+        link = self.link(request, student_id)
+        return Response(selectors.teacher_student_detail(teacher_id=request.profile.id, link=link))
+
+    @extend_schema(request=s.LinkUpdateSerializer)
+    def patch(self, request, student_id):
+        link = self.link(request, student_id)
+        data = s.validated(s.LinkUpdateSerializer, request.data)
+        link = services.link_custom_fields_update(link=link, custom_fields=data["customFields"])
+        return Response(selectors.teacher_student_detail(teacher_id=request.profile.id, link=link))
+
+    @extend_schema(request=s.ArchiveSerializer)
+    def delete(self, request, student_id):
+        link = self.link(request, student_id, active_only=True)
+        body = request.data if isinstance(request.data, dict) and request.data else request.query_params
+        data = s.validated(s.ArchiveSerializer, body)
+        restore_until = services.student_archive(
+            teacher=request.profile,
+            student_id=link.student_id,
+            delete_individual_lessons=data["deleteIndividualLessons"],
+        )
+        return Response({"success": True, "action": "archived", "restoreUntil": iso(restore_until)})
+
+
+@extend_schema(tags=TAGS, request=None, responses=OpenApiTypes.OBJECT)
+class StudentRestoreView(TeacherView):
+    def post(self, request, student_id):
+        sid = parse_uuid(student_id, "ARCHIVED_STUDENT_NOT_FOUND")
+        services.student_restore(teacher=request.profile, student_id=sid)
+        return Response({"success": True})
+
+
+@extend_schema(tags=TAGS, request=None, responses={201: OpenApiTypes.OBJECT})
+class ParentInvitationView(TeacherView):
+    def post(self, request, student_id):
+        link = self.link(request, student_id, active_only=True)
+        invitation = invitation_create(teacher=request.profile, student=link.student)
+        return Response(_invitation_json(invitation), status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class StudentParentsView(TeacherView):
+    def get(self, request, student_id):
+        link = self.link(request, student_id)
+        return Response(selectors.student_parents(teacher_id=request.profile.id, student_id=link.student_id))
+
+
+@extend_schema(tags=TAGS, request=s.NotificationsEnabledSerializer, responses=OpenApiTypes.OBJECT)
+class StudentParentView(TeacherView):
+    def patch(self, request, student_id, parent_id):
+        link = self.link(request, student_id)
+        pid = parse_uuid(parent_id, "PARENT_RELATION_NOT_FOUND")
+        data = s.validated(s.NotificationsEnabledSerializer, request.data)
+        enabled = services.parent_relation_notifications_set(
+            teacher=request.profile, student_id=link.student_id, parent_id=pid, enabled=data["notificationsEnabled"]
+        )
+        return Response({"success": True, "notificationsEnabled": enabled})
+
+
+@extend_schema(tags=TAGS, parameters=[s.TeacherStudentLessonsQuerySerializer], responses=OpenApiTypes.OBJECT)
+class StudentLessonsView(TeacherView):
+    def get(self, request, student_id):
+        link = self.link(request, student_id)
+        query = s.validated(
+            s.TeacherStudentLessonsQuerySerializer, request.query_params, zone=selectors.zone_of(request.user)
+        )
+        filters = {**query, "from": query.pop("start"), "to": query.pop("end")}
+        return Response(
+            selectors.teacher_student_lessons(
+                teacher_id=request.profile.id, student_id=link.student_id, filters=filters
+            )
+        )
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class StudentDebtView(TeacherView):
+    def get(self, request, student_id):
+        link = self.link(request, student_id)
+        return Response(selectors.teacher_student_debt(teacher_id=request.profile.id, student_id=link.student_id))
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class StudentStatsView(TeacherView):
+    def get(self, request, student_id):
+        link = self.link(request, student_id)
+        return Response(
+            selectors.teacher_student_card_stats(
+                teacher_id=request.profile.id, student_id=link.student_id, zone=selectors.zone_of(request.user)
+            )
+        )
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class StudentDetailedStatsView(TeacherView):
+    def get(self, request, student_id):
+        link = self.link(request, student_id)
+        return Response(
+            selectors.teacher_student_detailed_stats(teacher_id=request.profile.id, student_id=link.student_id)
+        )
