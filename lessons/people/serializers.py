@@ -119,12 +119,14 @@ class MomentField(serializers.Field):
         if not isinstance(data, str) or len(data) > 64:
             self.fail("invalid")
         try:
-            value = parse_datetime(data)
-            if value is None:
+            if len(data) == 10:  # YYYY-MM-DD (fromisoformat would read it as a midnight datetime)
                 day = parse_date(data)
                 if day is None:
                     self.fail("invalid")
                 return day
+            value = parse_datetime(data)
+            if value is None:
+                self.fail("invalid")
         except ValueError:
             self.fail("invalid")
         return value if value.tzinfo else value.replace(tzinfo=UTC)
