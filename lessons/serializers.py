@@ -108,6 +108,7 @@ class LessonUpdateSerializer(_LessonFieldsMixin):
 class LessonListQuerySerializer(serializers.Serializer):
     from_ = serializers.CharField(max_length=40)
     to = serializers.CharField(max_length=40)
+    # `from` is a Python keyword: declared as from_ and renamed below
     subjectId = serializers.UUIDField(source="subject_id", required=False)
     studentId = serializers.UUIDField(source="student_id", required=False)
     status = serializers.ChoiceField(choices=STATUS, required=False)

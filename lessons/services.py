@@ -72,16 +72,12 @@ def _row_terms(*, is_free: bool, payment_type: str | None, price_rub: int) -> tu
 
 
 def _refund_rows(rows) -> list[uuid.UUID]:
-    """Give back every subscription lesson consumed by `rows`; returns the ids of the rows that had one."""
-    from subscriptions.services import subscription_refund
+    """Give back every subscription lesson consumed by `rows` (one UPDATE); returns the ids of those rows."""
+    from subscriptions.services import subscription_refund_many
 
-    refunded = []
-    for row in rows:
-        if row.paid_from_subscription:
-            if row.subscription_id is not None:
-                subscription_refund(subscription_id=row.subscription_id)
-            refunded.append(row.id)
-    return refunded
+    charged = [row for row in rows if row.paid_from_subscription]
+    subscription_refund_many(subscription_ids=[row.subscription_id for row in charged])
+    return [row.id for row in charged]
 
 
 def _clear_subscription(row: LessonStudent) -> None:
@@ -400,7 +396,7 @@ def _series_targets(*, lesson: Lesson, scope: str) -> list[Lesson]:
         qs = qs.filter(start_at__gte=lesson.start_at)
     now = timezone.now()
     return [
-        x
+        lesson if x.id == lesson.id else x
         for x in qs.order_by("start_at", "id")
         if x.id == lesson.id or not (x.status != Lesson.Status.PLANNED and x.start_at < now)
     ]
@@ -773,11 +769,9 @@ def lesson_student_update(
 
 
 def _refund_subscriptions(subscription_ids: list) -> None:
-    from subscriptions.services import subscription_refund
+    from subscriptions.services import subscription_refund_many
 
-    for subscription_id in subscription_ids:
-        if subscription_id is not None:
-            subscription_refund(subscription_id=subscription_id)
+    subscription_refund_many(subscription_ids=subscription_ids)
 
 
 def lesson_students_bulk(*, teacher: TeacherProfile, lesson_id, action: str, value, actor: str = ACTOR) -> Lesson:

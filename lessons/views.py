@@ -2,6 +2,7 @@
 lessons.services (writes) and lessons.selectors (reads). Reference §2.2, §2.4; decisions §2, §4."""
 
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -94,21 +95,24 @@ class SubjectRestoreView(TeacherView):
 # ---------------------------------------------------------------------------------------------- lessons
 
 
-def parse_instant(value: str, name: str) -> datetime:
-    """ISO datetime (naive = UTC) or a date (UTC midnight, as the reference)."""
+def parse_instant(value: str, name: str, *, zone: ZoneInfo, end: bool) -> datetime:
+    """ISO datetime (naive = UTC), or a date meaning the whole day in the teacher's zone: its first instant
+    for `from`, its last for `to` (inclusive, like the student/parent lists)."""
+    parsed = None
     try:
-        parsed = parse_datetime(value)
-        if parsed is None:
+        if len(value) == 10:
             day = parse_date(value)
             if day is not None:
-                parsed = datetime.combine(day, time.min)
+                if end:
+                    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone) - timedelta(microseconds=1)
+                return datetime.combine(day, time.min, tzinfo=zone)
+        else:
+            parsed = parse_datetime(value)
     except ValueError:
         parsed = None
     if parsed is None:
         raise ApiError(400, f"INVALID_{name.upper()}_DATE")
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def series_json(result: services.SeriesResult, *, full: bool) -> dict:
@@ -127,8 +131,8 @@ def series_json(result: services.SeriesResult, *, full: bool) -> dict:
 class LessonsView(TeacherView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("from", str, required=True, description="ISO datetime or date (inclusive)"),
-            OpenApiParameter("to", str, required=True, description="ISO datetime or date (inclusive)"),
+            OpenApiParameter("from", str, required=True, description="ISO datetime, or a date (teacher's zone)"),
+            OpenApiParameter("to", str, required=True, description="ISO datetime, or a date (whole day, inclusive)"),
             OpenApiParameter("subjectId", str, required=False),
             OpenApiParameter("studentId", str, required=False),
             OpenApiParameter("status", str, enum=s.STATUS, required=False),
@@ -140,8 +144,9 @@ class LessonsView(TeacherView):
         query = s.LessonListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         q = query.validated_data
-        start = parse_instant(q["from_"] if "from_" in q else q["from"], "from")
-        end = parse_instant(q["to"], "to")
+        zone = ZoneInfo(self.teacher.user.timezone or "Europe/Moscow")
+        start = parse_instant(q["from"], "from", zone=zone, end=False)
+        end = parse_instant(q["to"], "to", zone=zone, end=True)
         if start > end:
             raise ApiError(400, "INVALID_DATE_RANGE")
         if end - start > timedelta(days=MAX_RANGE_DAYS):

@@ -200,9 +200,14 @@ def test_it_lists_lessons_in_an_inclusive_range_ordered_by_start(api, tutor, stu
     response = client.get(f"{BASE}/lessons", {"from": "2030-03-01T10:00:00Z", "to": "2030-03-10T10:00:00Z"})
     assert response.status_code == 200
     assert [x["id"] for x in response.json()] == [early["id"], late["id"]]
-    # a date-only `to` is UTC midnight (reference): that day is excluded
-    response = client.get(f"{BASE}/lessons", {"from": "2030-03-01", "to": "2030-03-10"})
+    # dates are whole days in the teacher's zone (Moscow): `to` includes that day (reference B6-like fix)
+    response = client.get(f"{BASE}/lessons", {"from": "2030-03-01", "to": "2030-03-09"})
     assert [x["id"] for x in response.json()] == [early["id"]]
+    response = client.get(f"{BASE}/lessons", {"from": "2030-03-02", "to": "2030-03-10"})
+    assert [x["id"] for x in response.json()] == [late["id"]]
+    late_evening = create_lesson(client, startAt="2030-03-10T20:30:00Z")  # 23:30 Moscow, still 10 March
+    response = client.get(f"{BASE}/lessons", {"from": "2030-03-10", "to": "2030-03-10"})
+    assert [x["id"] for x in response.json()] == [late["id"], late_evening["id"]]
 
 
 def test_it_filters_by_subject_student_and_status(api, tutor, student, make_student, subject):
@@ -245,7 +250,7 @@ def test_bad_list_queries_are_400(api, tutor, query, message):
 
 
 def test_a_400_day_range_is_accepted(api, tutor):
-    assert api(tutor).get(f"{BASE}/lessons", {"from": "2030-01-01", "to": "2031-02-05"}).status_code == 200
+    assert api(tutor).get(f"{BASE}/lessons", {"from": "2030-01-01", "to": "2031-02-04"}).status_code == 200
 
 
 def test_the_list_is_scoped_to_the_teacher(api, tutor, stranger_tutor):
@@ -313,7 +318,7 @@ def test_conflicts_see_a_long_lesson_that_started_before_the_range(api, tutor):
     client = api(tutor)
     long = create_lesson(client, startAt="2030-03-04T20:00:00Z", durationMinutes=600)
     inside = create_lesson(client, startAt="2030-03-05T02:00:00Z", durationMinutes=60)
-    body = client.get(f"{BASE}/lessons", {"from": "2030-03-05", "to": "2030-03-06"}).json()
+    body = client.get(f"{BASE}/lessons", {"from": "2030-03-05T01:00:00Z", "to": "2030-03-06T00:00:00Z"}).json()
     assert [(x["id"], x["conflicts"]) for x in body] == [(inside["id"], [long["id"]])]
 
 
