@@ -1,0 +1,37 @@
+from django.contrib import admin, messages
+
+from . import services
+from .models import Outbox, PeriodicJobRun, UserNotificationSettings
+
+
+@admin.register(Outbox)
+class OutboxAdmin(admin.ModelAdmin):
+    list_display = ("id", "event_type", "status", "chat_id", "recipient", "attempts", "next_attempt_at", "created_at")
+    list_filter = ("status", "event_type")
+    search_fields = ("dedupe_key", "chat_id", "recipient__first_name", "recipient__last_name", "last_error")
+    list_select_related = ("recipient",)
+    readonly_fields = [f.name for f in Outbox._meta.fields]
+    date_hierarchy = "created_at"
+    actions = ["retry"]
+
+    @admin.action(description="Retry selected failed/skipped messages")
+    def retry(self, request, queryset):
+        count = services.outbox_retry(ids=list(queryset.values_list("id", flat=True)))
+        self.message_user(request, f"{count} message(s) queued again.", messages.SUCCESS)
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(UserNotificationSettings)
+class UserNotificationSettingsAdmin(admin.ModelAdmin):
+    list_display = ("user", "notifications_asked", "notifications_enabled", "bot_blocked_at", "updated_at")
+    list_filter = ("notifications_enabled", "notifications_asked")
+    search_fields = ("user__first_name", "user__last_name", "user__telegram_id")
+    raw_id_fields = ("user",)
+
+
+@admin.register(PeriodicJobRun)
+class PeriodicJobRunAdmin(admin.ModelAdmin):
+    list_display = ("job", "period", "claimed_by", "started_at", "finished_at", "error")
+    list_filter = ("job",)

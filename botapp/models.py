@@ -1,0 +1,121 @@
+"""Bot state: per-user notification settings, the durable outbox of messages to deliver, and a ledger of
+periodic job runs (so N workers on N machines run a daily job once)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class EventType(models.TextChoices):
+    """Kinds of proactive messages. The first six can be switched off per user."""
+
+    LESSON_CREATED = "lesson_created"
+    LESSON_RESCHEDULED = "lesson_rescheduled"
+    LESSON_CANCELLED = "lesson_cancelled"
+    LESSON_REMINDER = "lesson_reminder"
+    LESSON_PROMPT = "lesson_prompt"  # "How did it go?" to the tutor when a lesson ends
+    NEW_STUDENT = "new_student"
+    WELCOME = "welcome"
+    TEST = "test"
+
+
+# eventType (wire) -> settings column
+PREFERENCE_FIELDS = {
+    EventType.LESSON_CREATED: "lesson_created_enabled",
+    EventType.LESSON_RESCHEDULED: "lesson_rescheduled_enabled",
+    EventType.LESSON_CANCELLED: "lesson_cancelled_enabled",
+    EventType.LESSON_REMINDER: "lesson_reminder_enabled",
+    EventType.LESSON_PROMPT: "lesson_prompt_enabled",
+    EventType.NEW_STUDENT: "new_student_enabled",
+}
+# Service messages are not behind the master switch (reference §3.3) but never go to a chat that blocked us.
+SERVICE_EVENTS = {EventType.WELCOME, EventType.NEW_STUDENT, EventType.TEST}
+
+
+class UserNotificationSettings(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="bot_settings"
+    )
+    notifications_asked = models.BooleanField(default=False)
+    notifications_enabled = models.BooleanField(default=False, help_text="Master switch")
+    lesson_created_enabled = models.BooleanField(default=True)
+    lesson_rescheduled_enabled = models.BooleanField(default=True)
+    lesson_cancelled_enabled = models.BooleanField(default=True)
+    lesson_reminder_enabled = models.BooleanField(default=True)
+    lesson_prompt_enabled = models.BooleanField(default=True)
+    new_student_enabled = models.BooleanField(default=True)
+    bot_blocked_at = models.DateTimeField(
+        null=True, blank=True, help_text="Telegram said the chat is gone or the user blocked the bot"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "user_notification_settings"
+        verbose_name_plural = "user notification settings"
+
+    def __str__(self) -> str:
+        return f"settings of {self.user_id}"
+
+
+class Outbox(models.Model):
+    """One message to one Telegram chat. Written when the change commits, delivered by `run_worker`.
+
+    `dedupe_key` is unique: (event, recipient, lesson, lesson start[, about student]); producers insert with
+    ignore_conflicts, so the same message can never be queued twice, whatever the number of workers."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENDING = "sending"
+        SENT = "sent"
+        FAILED = "failed"
+        SKIPPED = "skipped"
+
+    id = models.BigAutoField(primary_key=True)
+    event_type = models.CharField(max_length=32, choices=EventType.choices)
+    dedupe_key = models.CharField(max_length=255, unique=True)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bot_outbox")
+    chat_id = models.BigIntegerField()
+    lesson_id = models.UUIDField(null=True, blank=True)
+    lesson_start = models.DateTimeField(null=True, blank=True)
+    text = models.TextField()
+    reply_markup = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_by = models.CharField(max_length=64, blank=True, default="")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    telegram_message_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "bot_outbox"
+        verbose_name_plural = "outbox"
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="outbox_due_idx", condition=Q(status="pending")),
+            models.Index(fields=["lesson_id", "event_type"], name="outbox_lesson_idx"),
+            models.Index(fields=["status", "created_at"], name="outbox_status_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.chat_id} ({self.status})"
+
+
+class PeriodicJobRun(models.Model):
+    """A claimed run of a periodic job for one period (e.g. purge_archived for 2025-01-15)."""
+
+    job = models.CharField(max_length=64)
+    period = models.CharField(max_length=32)
+    claimed_by = models.CharField(max_length=64)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        db_table = "bot_periodic_job_runs"
+        constraints = [models.UniqueConstraint(fields=["job", "period"], name="uniq_job_period")]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.period}"

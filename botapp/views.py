@@ -1,0 +1,259 @@
+"""/api/bot/*: the Telegram webhook (async, served by daphne), operator endpoints guarded by BOT_ADMIN_SECRET,
+and the user's notification settings (JWT)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+
+from tutorcal.errors import ApiError, error_body
+
+from . import services, telegram_app, texts
+from .handlers import markup_obj
+from .models import PREFERENCE_FIELDS
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+MAX_UPDATE_BYTES = 1024 * 1024
+
+
+def _secret_ok(given: str | None, expected: str) -> bool:
+    if not expected:
+        return False
+    return hmac.compare_digest((given or "").encode(), expected.encode())
+
+
+# ---- webhook ----------------------------------------------------------------------------------------------
+
+
+@csrf_exempt
+async def webhook(request: HttpRequest) -> JsonResponse:
+    """POST /api/bot/webhook. 403 unless X-Telegram-Bot-Api-Secret-Token matches; 400 for a body that is not a
+    JSON object; 200 for every accepted update, even when its handler failed (errors are logged)."""
+    if request.method != "POST":
+        return JsonResponse(error_body(405, "METHOD_NOT_ALLOWED"), status=405)
+    if not _secret_ok(request.headers.get("X-Telegram-Bot-Api-Secret-Token"), settings.TELEGRAM_WEBHOOK_SECRET):
+        return JsonResponse(error_body(403, "INVALID_WEBHOOK_SECRET"), status=403)
+    if not request.content_type or request.content_type.split(";")[0].strip() != "application/json":
+        return JsonResponse(error_body(400, "UNSUPPORTED_MEDIA_TYPE"), status=400)
+    if len(request.body) > MAX_UPDATE_BYTES:
+        return JsonResponse(error_body(400, "UPDATE_TOO_LARGE"), status=400)
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return JsonResponse(error_body(400, "INVALID_JSON"), status=400)
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        return JsonResponse(error_body(400, "INVALID_UPDATE"), status=400)
+    app = await telegram_app.get_application_safe()
+    if app is None:
+        return JsonResponse({"ok": True, "handled": False})
+    try:
+        update = Update.de_json(data, app.bot)
+        await app.process_update(update)
+    except Exception:  # a broken update or handler must not make Telegram retry it forever
+        logger.exception("failed to process Telegram update %s", data.get("update_id"))
+    return JsonResponse({"ok": True})
+
+
+# ---- operator endpoints -----------------------------------------------------------------------------
+
+
+class AdminSecretView(APIView):
+    """X-Admin-Secret must equal BOT_ADMIN_SECRET (constant time). Never the bot token."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not _secret_ok(request.headers.get("X-Admin-Secret"), settings.BOT_ADMIN_SECRET):
+            raise ApiError(401, "Invalid admin secret")
+        if not telegram_app.bot_enabled():
+            raise ApiError(503, "BOT_DISABLED")
+
+    def call(self, factory):
+        try:
+            return telegram_app.run_bot_call(factory)
+        except TelegramError as exc:
+            logger.warning("Bot API call failed: %s", exc)
+            raise ApiError(502, f"TELEGRAM_ERROR: {exc}") from None
+
+
+ADMIN_HEADER = OpenApiParameter("X-Admin-Secret", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)
+
+
+class SetWebhookSerializer(serializers.Serializer):
+    url = serializers.URLField(max_length=2048)
+    dropPendingUpdates = serializers.BooleanField(required=False, default=False)
+
+    def validate_url(self, value: str) -> str:
+        if not value.startswith("https://"):
+            raise serializers.ValidationError("Telegram needs an https:// URL")
+        return value
+
+
+async def set_webhook_and_commands(bot, *, url: str, drop_pending_updates: bool) -> bool:
+    from telegram import BotCommand
+
+    ok = await bot.set_webhook(
+        url=url,
+        secret_token=settings.TELEGRAM_WEBHOOK_SECRET or None,
+        allowed_updates=ALLOWED_UPDATES,
+        drop_pending_updates=drop_pending_updates,
+    )
+    await bot.set_my_commands([BotCommand(name, description) for name, description in texts.TEACHER_COMMANDS])
+    return ok
+
+
+@extend_schema(request=SetWebhookSerializer, responses=OpenApiTypes.OBJECT, parameters=[ADMIN_HEADER], tags=["bot"])
+class SetWebhookView(AdminSecretView):
+    def post(self, request):
+        body = SetWebhookSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        url = body.validated_data["url"]
+        if not settings.TELEGRAM_WEBHOOK_SECRET:
+            raise ApiError(503, "TELEGRAM_WEBHOOK_SECRET_NOT_SET")
+        ok = self.call(
+            lambda bot: set_webhook_and_commands(
+                bot, url=url, drop_pending_updates=body.validated_data["dropPendingUpdates"]
+            )
+        )
+        return Response({"success": bool(ok), "url": url, "message": "Webhook set" if ok else "Webhook not set"})
+
+
+@extend_schema(request=None, responses=OpenApiTypes.OBJECT, parameters=[ADMIN_HEADER], tags=["bot"])
+class WebhookInfoView(AdminSecretView):
+    def get(self, request):
+        info = self.call(lambda bot: bot.get_webhook_info())
+        return Response({"info": info.to_dict() if info else None})
+
+
+@extend_schema(request=None, responses=OpenApiTypes.OBJECT, parameters=[ADMIN_HEADER], tags=["bot"])
+class DeleteWebhookView(AdminSecretView):
+    def post(self, request):
+        return Response({"success": bool(self.call(lambda bot: bot.delete_webhook()))})
+
+
+class TestSendSerializer(serializers.Serializer):
+    telegramId = serializers.IntegerField()
+    text = serializers.CharField(max_length=texts.TELEGRAM_LIMIT)
+    buttonText = serializers.CharField(max_length=64, required=False, allow_blank=True)
+
+
+@extend_schema(request=TestSendSerializer, responses=OpenApiTypes.OBJECT, parameters=[ADMIN_HEADER], tags=["bot"])
+class TestSendView(AdminSecretView):
+    def post(self, request):
+        body = TestSendSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        markup = texts.webapp_markup(data["buttonText"]) if data.get("buttonText") else None
+
+        async def send(bot):
+            return await bot.send_message(
+                chat_id=data["telegramId"],
+                text=data["text"],
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup_obj(markup),
+            )
+
+        try:
+            telegram_app.run_bot_call(send)
+            ok = True
+        except TelegramError as exc:
+            logger.warning("test-send failed: %s", exc)
+            ok = False
+        return Response(
+            {
+                "success": ok,
+                "telegramId": data["telegramId"],
+                "message": "Message sent" if ok else "Failed to send message",
+            }
+        )
+
+
+# ---- notification settings (JWT) ----------------------------------------------------------------------
+
+EVENT_TYPES = [str(t) for t in PREFERENCE_FIELDS]
+
+
+class GrantedSerializer(serializers.Serializer):
+    granted = serializers.BooleanField()
+
+
+class EnabledSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+
+
+class PreferenceSerializer(serializers.Serializer):
+    eventType = serializers.ChoiceField(choices=EVENT_TYPES)
+    enabled = serializers.BooleanField()
+
+
+class PreferencesSerializer(serializers.Serializer):
+    preferences = serializers.DictField(child=serializers.BooleanField(), allow_empty=False)
+
+    def validate_preferences(self, value: dict) -> dict:
+        unknown = sorted(set(value) - set(EVENT_TYPES))
+        if unknown:
+            raise serializers.ValidationError(f"unknown event types: {', '.join(unknown)}")
+        return value
+
+
+class SettingsView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def body(self, serializer_class, request) -> dict:
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT, tags=["bot"])
+class NotificationsView(SettingsView):
+    def get(self, request):
+        return Response(services.settings_json(services.settings_get(user=request.user)))
+
+
+@extend_schema(request=GrantedSerializer, responses=OpenApiTypes.OBJECT, tags=["bot"])
+class NotificationsInitialView(SettingsView):
+    def post(self, request):
+        services.settings_set_master(user=request.user, enabled=self.body(GrantedSerializer, request)["granted"])
+        return Response({"success": True})
+
+
+@extend_schema(request=EnabledSerializer, responses=OpenApiTypes.OBJECT, tags=["bot"])
+class NotificationsToggleView(SettingsView):
+    def post(self, request):
+        services.settings_set_master(user=request.user, enabled=self.body(EnabledSerializer, request)["enabled"])
+        return Response({"success": True})
+
+
+@extend_schema(request=PreferenceSerializer, responses=OpenApiTypes.OBJECT, tags=["bot"])
+class NotificationsPreferenceView(SettingsView):
+    def post(self, request):
+        data = self.body(PreferenceSerializer, request)
+        services.settings_set_preferences(user=request.user, preferences={data["eventType"]: data["enabled"]})
+        return Response({"success": True})
+
+
+@extend_schema(request=PreferencesSerializer, responses=OpenApiTypes.OBJECT, tags=["bot"])
+class NotificationsPreferencesView(SettingsView):
+    def post(self, request):
+        data = self.body(PreferencesSerializer, request)
+        row = services.settings_set_preferences(user=request.user, preferences=data["preferences"])
+        return Response({"success": True, "settings": services.settings_json(row)})
