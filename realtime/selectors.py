@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+from django.db.models import Exists, OuterRef
+
 from accounts.models import ParentStudentRelation, TeacherStudentLink, User
 from accounts.selectors import profile_of, users_with_profiles
 from lessons.models import Lesson, LessonStudent
@@ -111,8 +113,11 @@ def lesson_audience(lesson_id) -> Audience | None:
         return None
     rows = LessonStudent.objects.filter(lesson_id=lesson_id).values_list("student_id", flat=True)
     student_ids = [str(s) for s in rows]
+    active_link = TeacherStudentLink.objects.filter(
+        teacher_id=OuterRef("teacher_id"), student_id=OuterRef("student_id"), archived_at__isnull=True
+    )
     parent_ids = (
-        ParentStudentRelation.objects.filter(teacher_id=teacher_id, student_id__in=student_ids)
+        ParentStudentRelation.objects.filter(Exists(active_link), teacher_id=teacher_id, student_id__in=student_ids)
         .values_list("parent_id", flat=True)
         .distinct()
         if student_ids

@@ -16,8 +16,9 @@ from datetime import datetime
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db.models import Count, Exists, OuterRef, Subquery
 
-from accounts.models import ParentStudentRelation
+from accounts.models import ParentStudentRelation, TeacherStudentLink
 from lessons.models import Lesson, LessonStudent
 from tutorcal.timeutil import iso
 
@@ -61,21 +62,40 @@ def teacher_lessons(teacher_id, lesson_ids: list) -> list[dict]:
     return teacher_lesson_dicts(teacher_id=teacher_id, lesson_ids=lesson_ids)
 
 
-def student_lessons(student_id, lesson_ids: list) -> list[dict]:
-    """The student's own shape (own price, attendance, notes; never other students)."""
+def _row_shapes(lesson_ids: list[str], student_ids: list[str], parents_wanted: set[str]) -> tuple[dict, dict]:
+    """Each online student's own shape of each lesson, and the parent shape for children whose parent is
+    online — from ONE query for all of them (the people area's row-to-wire functions, so the frames match
+    GET /api/students/me/lessons and the parent views). Returns ({sid: [..]}, {sid: [..]})."""
     try:
-        from lessons.people.selectors import student_lesson_dicts
-    except ImportError:  # the people area has not shipped it yet: the minimal shape
-        return _minimal_lessons(lesson_ids)
-    return student_lesson_dicts(student_id=student_id, lesson_ids=lesson_ids)
-
-
-def parent_lessons(parent_id, student_id, lesson_ids: list) -> list[dict]:
-    try:
-        from lessons.people.selectors import parent_lesson_dicts
-    except ImportError:
-        return _minimal_lessons(lesson_ids)
-    return parent_lesson_dicts(parent_id=parent_id, student_id=student_id, lesson_ids=lesson_ids)
+        from lessons.people.selectors import parent_lesson_json, student_lesson_json
+    except ImportError:  # the people area has not shipped its shapes: the minimal one
+        minimal = {x["id"]: x for x in _minimal_lessons(lesson_ids)}
+        rows = LessonStudent.objects.filter(lesson_id__in=lesson_ids, student_id__in=student_ids)
+        by_student: dict[str, list[dict]] = defaultdict(list)
+        for sid, lid in rows.order_by("lesson__start_at", "lesson_id").values_list("student_id", "lesson_id"):
+            by_student[str(sid)].append(minimal[str(lid)])
+        return by_student, {sid: by_student[sid] for sid in parents_wanted}
+    total = Subquery(
+        LessonStudent.objects.filter(lesson_id=OuterRef("lesson_id"))
+        .order_by()
+        .values("lesson_id")
+        .annotate(n=Count("id"))
+        .values("n")[:1]
+    )
+    rows = (
+        LessonStudent.objects.filter(lesson_id__in=lesson_ids, student_id__in=student_ids)
+        .select_related("lesson__subject", "lesson__teacher__user")
+        .annotate(total_students=total)
+        .order_by("lesson__start_at", "lesson_id")
+    )
+    students: dict[str, list[dict]] = defaultdict(list)
+    parents: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        sid = str(row.student_id)
+        students[sid].append(student_lesson_json(row))
+        if sid in parents_wanted:
+            parents[sid].append(parent_lesson_json(row))
+    return students, parents
 
 
 def _deleted_shape(snapshot: dict, *, for_teacher: bool) -> dict:
@@ -124,8 +144,12 @@ def lesson_event_push(
         student_lessons_map = defaultdict(list, {s: ls for s, ls in student_lessons_map.items() if s in only})
     parents: dict[str, list[str]] = defaultdict(list)  # parent -> their children among the students
     if student_lessons_map:
+        # Parents follow a child through this tutor while the tutor-child link is active (as the parent views).
+        active_link = TeacherStudentLink.objects.filter(
+            teacher_id=OuterRef("teacher_id"), student_id=OuterRef("student_id"), archived_at__isnull=True
+        )
         relations = ParentStudentRelation.objects.filter(
-            teacher_id=teacher_id, student_id__in=list(student_lessons_map)
+            Exists(active_link), teacher_id=teacher_id, student_id__in=list(student_lessons_map)
         )
         for pid, sid in relations.values_list("parent_id", "student_id").distinct():
             parents[str(pid)].append(str(sid))
@@ -149,25 +173,27 @@ def lesson_event_push(
             data = {"lessonIds": [x["id"] for x in lessons], "lessons": lessons, **meta}
             messages.append((group_name("teacher", teacher_id), _push(teacher_event or event, data)))
     snapshot_by_id = {str(s.get("id")): s for s in snapshots or []}
-    for sid, ids in student_lessons_map.items():
-        if ("student", sid) not in online:
-            continue
-        if snapshots is not None:
-            lessons = [_deleted_shape(snapshot_by_id[i], for_teacher=False) for i in ids]
-        else:
-            lessons = student_lessons(sid, ids)
+    online_students = [sid for sid in student_lessons_map if ("student", sid) in online]
+    online_parents = {pid: kids for pid, kids in parents.items() if ("parent", pid) in online}
+    if snapshots is not None:
+        shapes = {
+            sid: [_deleted_shape(snapshot_by_id[i], for_teacher=False) for i in ids]
+            for sid, ids in student_lessons_map.items()
+        }
+        student_shapes, parent_shapes = shapes, shapes
+    else:
+        wanted_children = {sid for kids in online_parents.values() for sid in kids}
+        student_shapes, parent_shapes = _row_shapes(
+            lesson_ids, sorted(set(online_students) | wanted_children), wanted_children
+        )
+    for sid in online_students:
+        lessons = student_shapes.get(sid)
         if lessons:
             data = {"lessonIds": [x["id"] for x in lessons], "lessons": lessons, **meta}
             messages.append((group_name("student", sid), _push(event, data)))
-    for pid, children in parents.items():
-        if ("parent", pid) not in online:
-            continue
+    for pid, children in online_parents.items():
         for sid in children:
-            ids = student_lessons_map[sid]
-            if snapshots is not None:
-                lessons = [_deleted_shape(snapshot_by_id[i], for_teacher=False) for i in ids]
-            else:
-                lessons = parent_lessons(pid, sid, ids)
+            lessons = parent_shapes.get(sid)
             if lessons:
                 data = {"studentId": sid, "lessonIds": [x["id"] for x in lessons], "lessons": lessons, **meta}
                 messages.append((group_name("parent", pid), _push(event, data)))

@@ -8,6 +8,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
+from django.db import connections
 from django.utils import timezone
 
 from lessons.models import Lesson, LessonStudent
@@ -77,9 +78,17 @@ async def open_socket(path: str, origin: str | None = None) -> tuple[WebsocketCo
     return comm, connected, detail
 
 
+@pytest.fixture(autouse=True)
+async def _close_socket_thread_connections():
+    """Consumers query the database from asgiref's thread-sensitive worker thread; close its (persistent,
+    CONN_MAX_AGE) connection after each test so the test database can be dropped at the end."""
+    yield
+    await sync_to_async(connections.close_all)()
+
+
 @pytest.fixture
 async def ws():
-    """`await ws(persona)` → a Socket past its `ready` frame (the `presence` frame stays in the buffer).
+    """`await ws(persona)` → a Socket past its `ready` and `presence` frames (the latter kept in `.presence`).
     Sockets still open at the end of the test are closed."""
     opened: list[Socket] = []
 
@@ -91,6 +100,7 @@ async def ws():
         opened.append(sock)
         ready = await sock.next("ready")
         assert ready["data"]["profileId"] == str(persona.profile.id)
+        sock.presence = (await sock.next("presence"))["data"]
         return sock
 
     yield _open

@@ -51,8 +51,7 @@ def test_a_ticket_is_redeemed_by_exactly_one_of_many_racing_connections(tutor):
 
 async def test_a_valid_ticket_opens_a_socket_that_greets_with_ready_and_presence(ws, tutor, student):
     sock = await ws(tutor)
-    presence = await sock.next("presence")
-    assert presence["data"] == {
+    assert sock.presence == {
         "contacts": [{"role": "student", "profileId": str(student.id), "name": "Иван Иванов", "online": False}],
         "viewing": [],
     }
