@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.apps import apps
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
-from accounts.models import ParentStudentRelation, StudentProfile, User
+from accounts.models import ParentStudentRelation, User
 from accounts.selectors import users_with_profiles
 from lessons.models import Lesson, LessonStudent
 
@@ -87,30 +86,13 @@ def student_next_lesson(*, student_id) -> dict | None:
 
 
 def teacher_debts(*, teacher_id) -> list[dict]:
-    """Debt = attended + unpaid rows of done lessons with paymentType fixed and price > 0 (decisions §4).
-    One aggregate query, biggest debt first."""
-    rows = (
-        LessonStudent.objects.filter(
-            lesson__teacher_id=teacher_id,
-            lesson__status=Lesson.Status.DONE,
-            attendance=LessonStudent.Attendance.ATTENDED,
-            payment_status=LessonStudent.PaymentStatus.UNPAID,
-            payment_type=LessonStudent.PaymentType.FIXED,
-            price_rub__gt=0,
-        )
-        .values("student_id", "student__user__first_name", "student__user__last_name", "student__user__username")
-        .annotate(amount=Sum("price_rub"), lessons=Count("id"))
-        .order_by("-amount", "student__user__first_name")
-    )
-    out = []
-    for r in rows:
-        name = " ".join(p for p in (r["student__user__first_name"], r["student__user__last_name"]) if p)
-        if not name and r["student__user__username"]:
-            name = "@" + r["student__user__username"]
-        out.append(
-            {"student_id": r["student_id"], "name": name or "Ученик", "amount": r["amount"], "lessons": r["lessons"]}
-        )
-    return out
+    """Who owes this tutor what (the students area's aggregate: one query), biggest debt first."""
+    from lessons.people.selectors import teacher_debts as people_teacher_debts
+
+    return [
+        {"name": r["name"] or "Ученик", "amount": r["unpaidAmountRub"], "lessons": r["unpaidLessonsCount"]}
+        for r in people_teacher_debts(teacher_id=teacher_id)
+    ]
 
 
 def settings_by_user(user_ids: Iterable) -> dict:
@@ -133,28 +115,6 @@ def parent_relations(pairs: Iterable[tuple]) -> dict[tuple, list[User]]:
         if key in pairs:
             out.setdefault(key, []).append(rel.parent.user)
     return out
-
-
-def student_default_lead():
-    """Subquery of the student's default reminder lead (students area), or None when that model is absent."""
-    try:
-        model = apps.get_model("accounts", "StudentNotificationSettings")
-    except LookupError:
-        return None
-    if not any(f.name == "default_reminder_minutes_before" for f in model._meta.get_fields()):
-        return None
-    for field in model._meta.get_fields():
-        if getattr(field, "many_to_one", False) or getattr(field, "one_to_one", False):
-            if field.related_model is StudentProfile and field.concrete:
-                outer = "student_id"
-            elif field.related_model is User and field.concrete:
-                outer = "student__user_id"
-            else:
-                continue
-            return Subquery(
-                model.objects.filter(**{field.name: OuterRef(outer)}).values("default_reminder_minutes_before")[:1]
-            )
-    return None
 
 
 def already_queued(event_type: str, *, recipient_field: str, lesson_field: str, start_field: str) -> Exists:

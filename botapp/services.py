@@ -32,7 +32,6 @@ PROMPT_MAX_AGE = timedelta(hours=12)
 PROMPT_LOOKBACK = timedelta(hours=36)
 
 
-
 # ---- settings -----------------------------------------------------------------------------------------
 
 
@@ -517,11 +516,12 @@ def reminders_enqueue(*, now: datetime | None = None) -> int:
     else 60. Planned lessons only, before they start. Rows already queued are excluded in SQL, and a
     concurrent worker inserting the same key loses quietly (unique dedupe key)."""
     now = now or timezone.now()
-    lead_sources = [F("reminder_minutes_before")]
-    default = selectors.student_default_lead()
-    if default is not None:
-        lead_sources.append(default)
-    lead = Coalesce(*lead_sources, Value(DEFAULT_REMINDER_MINUTES), output_field=IntegerField())
+    lead = Coalesce(
+        F("reminder_minutes_before"),
+        F("student__notification_settings__default_reminder_minutes_before"),
+        Value(DEFAULT_REMINDER_MINUTES),
+        output_field=IntegerField(),
+    )
     qs = (
         LessonStudent.objects.filter(
             lesson__status=Lesson.Status.PLANNED,
@@ -531,6 +531,7 @@ def reminders_enqueue(*, now: datetime | None = None) -> int:
             student__user__deleted_at__isnull=True,
         )
         .exclude(attendance=LessonStudent.Attendance.CANCELLED)
+        .exclude(student__notification_settings__enable_lesson_reminders=False)
         .annotate(lead=lead)
         .exclude(
             selectors.already_queued(
@@ -601,35 +602,11 @@ def parse_mark_callback(data: str) -> tuple[uuid.UUID, uuid.UUID, str] | None:
 
 
 def active_subscription_students(*, teacher_id, student_ids) -> set:
-    """Students of this teacher with a usable subscription (the subscriptions area's selector when present)."""
-    student_ids = set(student_ids)
-    if not student_ids:
-        return set()
-    try:
-        from subscriptions.selectors import active_subscription  # type: ignore[attr-defined]
-    except ImportError:
-        active_subscription = None
-    if active_subscription is not None:
-        out = set()
-        for sid in student_ids:
-            try:
-                sub = active_subscription(teacher_id, sid)
-            except TypeError:
-                sub = active_subscription(teacher_id=teacher_id, student_id=sid)
-            if sub is not None:
-                out.add(sid)
-        return out
-    from django.db.models import Q
-
-    from subscriptions.models import Subscription
+    """Students of this teacher whose subscription can pay for a lesson now (one query)."""
+    from subscriptions.selectors import is_active, subscriptions_by_student
 
     now = timezone.now()
-    usable = Q(type="lessons", used_lessons__lt=F("total_lessons")) | Q(type="date", expires_at__gt=now)
-    return set(
-        Subscription.objects.filter(teacher_id=teacher_id, student_id__in=student_ids, deleted_at__isnull=True)
-        .filter(usable)
-        .values_list("student_id", flat=True)
-    )
+    return {sid for sid, sub in subscriptions_by_student(teacher_id, student_ids).items() if is_active(sub, now)}
 
 
 def prompt_render(lesson: Lesson, tz: str) -> tuple[str, dict | None]:
@@ -716,12 +693,6 @@ class MarkOutcome:
     markup: dict | None = None
 
 
-def _complete_service():
-    from lessons import services as lesson_services
-
-    return getattr(lesson_services, "lesson_complete", None)
-
-
 def lesson_mark_from_bot(*, telegram_id: int, data: str) -> MarkOutcome:
     """A tutor pressed a marking button: complete through the calendar's own service, then re-render."""
     parsed = parse_mark_callback(data)
@@ -749,9 +720,8 @@ def lesson_mark_from_bot(*, telegram_id: int, data: str) -> MarkOutcome:
     if lesson.status == Lesson.Status.DONE and current == texts.MARK_RESULTS[code]:
         text, markup = prompt_render(lesson, teacher_user.timezone)
         return MarkOutcome(toast=texts.ALREADY_MARKED, text=text, markup=markup)
-    complete = _complete_service()
-    if complete is None:
-        return MarkOutcome(alert="Отметка из бота пока недоступна — отметьте занятие в приложении.")
+    from lessons.services import lesson_complete
+
     payload = {"student_id": student_id, "attendance": wanted[0]}
     if wanted[1]:
         payload["payment_status"] = wanted[1]
@@ -760,7 +730,7 @@ def lesson_mark_from_bot(*, telegram_id: int, data: str) -> MarkOutcome:
     elif wanted[0] == "attended":
         payload["use_subscription"] = False
     try:
-        complete(teacher=lesson.teacher, lesson_id=lesson.id, students=[payload])
+        lesson_complete(teacher=lesson.teacher, lesson_id=lesson.id, students=[payload], actor="teacher")
     except ApiError as exc:
         if exc.code == "LESSON_CANCELLED":
             return MarkOutcome(alert=texts.LESSON_IS_CANCELLED)
