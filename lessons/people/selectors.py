@@ -221,13 +221,7 @@ def teacher_student_cards(*, teacher_id: uuid.UUID) -> dict:
         .order_by("created_at", "id")
     )
     archived_count = TeacherStudentLink.objects.filter(teacher_id=teacher_id, archived_at__isnull=False).count()
-    ids = [link.student_id for link in links]
-    aggs: dict = {}
-    subjects: dict = {}
-    if ids:
-        rows = teacher_rows(teacher_id).filter(student_id__in=ids)
-        aggs = {a["student_id"]: a for a in rows.values("student_id").annotate(**stats_aggregates()).order_by()}
-        subjects = _subjects_by(rows, "student_id")
+    aggs, subjects = _stats_and_subjects_by_student(teacher_id, [link.student_id for link in links])
     students = [
         {
             "studentId": str(link.student_id),
@@ -241,6 +235,35 @@ def teacher_student_cards(*, teacher_id: uuid.UUID) -> dict:
         for link in links
     ]
     return {"students": students, "archivedCount": archived_count}
+
+
+def _stats_and_subjects_by_student(teacher_id: uuid.UUID, student_ids: list) -> tuple[dict, dict]:
+    """ONE grouped query (student × subject) giving per-student aggregates and distinct subjects; the Python
+    side only sums the few (student, subject) groups, never lesson rows."""
+    aggs: dict = {}
+    subjects: dict = defaultdict(list)
+    if not student_ids:
+        return aggs, subjects
+    groups = (
+        teacher_rows(teacher_id)
+        .filter(student_id__in=student_ids)
+        .values("student_id", "lesson__subject_id", "lesson__subject__name", "lesson__subject__color_hex")
+        .annotate(**stats_aggregates())
+        .order_by("student_id", "lesson__subject__name")
+    )
+    for g in groups:
+        total = aggs.setdefault(g["student_id"], dict.fromkeys(stats_aggregates(), 0))
+        for key in total:
+            total[key] += g[key] or 0
+        if g["lesson__subject_id"] is not None:
+            subjects[g["student_id"]].append(
+                {
+                    "subjectId": str(g["lesson__subject_id"]),
+                    "name": g["lesson__subject__name"],
+                    "colorHex": g["lesson__subject__color_hex"],
+                }
+            )
+    return aggs, subjects
 
 
 def teacher_archived_students(*, teacher_id: uuid.UUID, now: datetime | None = None) -> list[dict]:

@@ -102,10 +102,10 @@ def _seed_students(tutor, make_student, n, name="Математика"):
 def test_student_cards_run_a_constant_number_of_queries(api, tutor, make_student, django_assert_max_num_queries):
     client = api(tutor)
     _seed_students(tutor, make_student, 1)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         assert len(client.get("/api/teachers/me/students").json()["students"]) == 1
     _seed_students(tutor, make_student, 30, name="Физика")
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         assert len(client.get("/api/teachers/me/students").json()["students"]) == 31
 
 
