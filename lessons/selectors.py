@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bisect
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
 
@@ -60,6 +60,15 @@ def _s(value) -> str | None:
     return None if value is None else str(value)
 
 
+def _iso(value: datetime | None) -> str | None:
+    """Same output as tutorcal.timeutil.iso ("2025-01-15T10:00:00.000Z"), ~10x faster (C isoformat)."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="milliseconds")[:23] + "Z"
+
+
 def teacher_lessons_qs(
     *, teacher_id, lesson_ids=None, start=None, end=None, subject_id=None, student_id=None, status=None
 ) -> QuerySet[Lesson]:
@@ -79,17 +88,34 @@ def teacher_lessons_qs(
     return qs
 
 
-def _conflict_index(teacher_id, lessons: list[dict]) -> dict:
-    """lesson id -> [ids of the teacher's other planned lessons overlapping it], one query."""
+def _conflict_index(teacher_id, lessons: list[dict], *, window: tuple | None = None) -> dict:
+    """lesson id -> [ids of the teacher's other planned lessons overlapping it], one query.
+
+    `window=(start, end)` says `lessons` are ALL the teacher's lessons starting in [start, end] (an unfiltered
+    range list): then only the planned lessons just outside the window are fetched (a few rows) instead of
+    reading the whole window again."""
     if not lessons:
         return {}
     lo = min(row["start_at"] for row in lessons) - timedelta(minutes=MAX_DURATION_MINUTES)
     hi = max(row["start_at"] + timedelta(minutes=row["duration_minutes"]) for row in lessons)
-    planned = list(
-        Lesson.objects.filter(teacher_id=teacher_id, status=Lesson.Status.PLANNED, start_at__gte=lo, start_at__lt=hi)
-        .order_by("start_at", "id")
-        .values_list("id", "start_at", "duration_minutes")
-    )
+    planned_qs = Lesson.objects.filter(teacher_id=teacher_id, status=Lesson.Status.PLANNED)
+    if window is not None:
+        outside = planned_qs.filter(
+            Q(start_at__gte=lo, start_at__lt=window[0]) | Q(start_at__gt=window[1], start_at__lt=hi)
+        )
+        planned = [
+            (row["id"], row["start_at"], row["duration_minutes"])
+            for row in lessons
+            if row["status"] == Lesson.Status.PLANNED
+        ]
+        planned += list(outside.values_list("id", "start_at", "duration_minutes"))
+        planned.sort(key=lambda p: p[1])
+    else:
+        planned = list(
+            planned_qs.filter(start_at__gte=lo, start_at__lt=hi)
+            .order_by("start_at", "id")
+            .values_list("id", "start_at", "duration_minutes")
+        )
     starts = [p[1] for p in planned]
     out = {}
     for row in lessons:
@@ -131,7 +157,7 @@ def lesson_dict(row: dict, students: list[dict], conflicts: list[str]) -> dict:
         "seriesId": _s(row["series_id"]),
         "teacherId": str(row["teacher_id"]),
         "subjectId": _s(row["subject_id"]),
-        "startAt": iso(row["start_at"]),
+        "startAt": _iso(row["start_at"]),
         "durationMinutes": row["duration_minutes"],
         "priceRub": row["price_rub"],
         "isFree": row["is_free"],
@@ -140,7 +166,7 @@ def lesson_dict(row: dict, students: list[dict], conflicts: list[str]) -> dict:
         "cancelledBy": row["cancelled_by"],
         "rescheduledTo": row["rescheduled_to"],
         "teacherNote": row["teacher_note"],
-        "teacherNoteUpdatedAt": iso(row["teacher_note_updated_at"]),
+        "teacherNoteUpdatedAt": _iso(row["teacher_note_updated_at"]),
         "lessonReport": row["lesson_report"],
         # Per-student notes live on the student's row (decisions §4): the teacher never sees the private one;
         # the lesson-level fields mirror the only student of an individual lesson.
@@ -148,8 +174,8 @@ def lesson_dict(row: dict, students: list[dict], conflicts: list[str]) -> dict:
         "studentNoteForTeacher": only["studentNoteForTeacher"] if only else None,
         "reminderMinutesBefore": only["reminderMinutesBefore"] if only else None,
         "meetingUrl": row["meeting_url"],
-        "createdAt": iso(row["created_at"]),
-        "updatedAt": iso(row["updated_at"]),
+        "createdAt": _iso(row["created_at"]),
+        "updatedAt": _iso(row["updated_at"]),
         "students": students,
         "subject": {"name": row["subject__name"], "colorHex": row["subject__color_hex"]}
         if row["subject_id"] is not None
@@ -180,7 +206,9 @@ def teacher_lesson_dicts(
     by_lesson: dict = {}
     for row in rows_qs.order_by("created_at", "id").values(*_ROW_FIELDS):
         by_lesson.setdefault(row["lesson_id"], []).append(lesson_student_row(row))
-    conflicts = _conflict_index(teacher_id, lessons)
+    unfiltered = lesson_ids is None and None not in (start, end) and subject_id is None and student_id is None
+    window = (start, end) if unfiltered and status is None else None
+    conflicts = _conflict_index(teacher_id, lessons, window=window)
     return [lesson_dict(row, by_lesson.get(row["id"], []), conflicts[row["id"]]) for row in lessons]
 
 

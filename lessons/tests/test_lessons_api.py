@@ -385,3 +385,29 @@ def test_detail_and_writes_run_constant_queries(api, tutor, make_student, django
     assert Lesson.objects.get(id=lesson["id"]).updated_at - Lesson.objects.get(id=lesson["id"]).created_at >= timedelta(
         0
     )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [utc(2025, 1, 15, 10), utc(2030, 3, 4, 9, 5, 7, 123456), utc(1999, 12, 31, 23, 59, 59, 999999)],
+)
+def test_the_fast_iso_formatter_matches_the_contract_formatter(value):
+    from zoneinfo import ZoneInfo
+
+    from lessons.selectors import _iso
+    from tutorcal.timeutil import iso
+
+    assert _iso(value) == iso(value)
+    moscow = value.astimezone(ZoneInfo("Europe/Moscow"))
+    assert _iso(moscow) == iso(moscow)
+
+
+def test_conflicts_across_the_end_of_the_range_and_with_filters(api, tutor, student, make_student):
+    client = api(tutor)
+    inside = create_lesson(client, startAt="2030-03-05T23:30:00Z", durationMinutes=60, studentIds=[str(student.id)])
+    after = create_lesson(client, startAt="2030-03-06T00:10:00Z", durationMinutes=30)
+    query = {"from": "2030-03-05T00:00:00Z", "to": "2030-03-06T00:00:00Z"}
+    body = client.get(f"{BASE}/lessons", query).json()
+    assert [(x["id"], x["conflicts"]) for x in body] == [(inside["id"], [after["id"]])]
+    body = client.get(f"{BASE}/lessons", {**query, "studentId": str(student.id)}).json()
+    assert [(x["id"], x["conflicts"]) for x in body] == [(inside["id"], [after["id"]])]
