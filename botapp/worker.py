@@ -265,11 +265,12 @@ class Worker:
             elif row.id in stale:
                 outcomes[row.id] = Outcome(Outbox.Status.SKIPPED, "lesson changed before delivery", count_attempt=False)
             elif per_chat[row.chat_id] or not self._chat_slot(row.chat_id):
-                # One message per chat per interval (across workers): the rest wait their turn.
-                per_chat[row.chat_id] += 1
+                # One message per chat per interval (across workers): the rest wait their turn, in order.
+                per_chat[row.chat_id] = max(per_chat[row.chat_id], 1)
                 outcomes[row.id] = Outcome(
                     Outbox.Status.PENDING, delay=self.chat_interval * per_chat[row.chat_id], count_attempt=False
                 )
+                per_chat[row.chat_id] += 1
             else:
                 per_chat[row.chat_id] += 1
                 to_send.append(row)
