@@ -107,10 +107,16 @@ def _detach_future_lessons(
     lesson_ids = list(rows.values_list("lesson_id", flat=True))
     if not lesson_ids:
         return [], []
-    for sub_id in rows.filter(paid_from_subscription=True, subscription__isnull=False).values_list(
-        "subscription_id", flat=True
-    ):
-        _refund(sub_id)
+    from subscriptions.services import subscription_refund_many
+
+    # One UPDATE for however many charged rows (a future lesson may have been completed early).
+    subscription_refund_many(
+        subscription_ids=list(
+            rows.filter(paid_from_subscription=True, subscription__isnull=False).values_list(
+                "subscription_id", flat=True
+            )
+        )
+    )
     deleted: list[dict] = []
     if delete_individual:
         individual = list(
