@@ -201,8 +201,8 @@ def teacher_lesson_dicts(
     lessons = list(qs.order_by("start_at", "id").values(*_LESSON_FIELDS))
     if not lessons:
         return []
-    ids = [row["id"] for row in lessons]
-    rows_qs = LessonStudent.objects.filter(lesson_id__in=ids if len(ids) <= 500 else qs.values("id"))
+    # A subquery, not a list of ids: no per-lesson bound parameters to send and parse.
+    rows_qs = LessonStudent.objects.filter(lesson_id__in=qs.values("id"))
     by_lesson: dict = {}
     for row in rows_qs.order_by("created_at", "id").values(*_ROW_FIELDS):
         by_lesson.setdefault(row["lesson_id"], []).append(lesson_student_row(row))
