@@ -35,3 +35,8 @@ lint: install
 
 format: install
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+# Production-like smoke test (run by .ci/run): nginx (repo config) + gunicorn + daphne + worker on loopback with
+# DJANGO_DEBUG=False, against DATABASE_URL (PostgreSQL) and REDIS_URL. Needs nginx: apt-get install -y nginx-light.
+smoke: install
+	TUTORCAL_SMOKE=1 DJANGO_TESTING=1 $(BIN)/pytest tests/smoke -m smoke -v

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Container roles. The same image runs: web | asgi | worker | migrate | manage <command…> | any command.
 set -eu
-cd /app
+cd "${APP_DIR:-/app}"
+BIND_HOST="${BIND_HOST:-0.0.0.0}"  # the smoke test binds loopback
 
 role="${1:-web}"
 [ "$#" -gt 0 ] && shift
@@ -10,7 +11,7 @@ case "$role" in
   web)
     # REST API + admin + static (whitenoise). Threads keep memory low on a small VPS.
     exec gunicorn tutorcal.wsgi:application \
-      --bind "0.0.0.0:${WEB_PORT:-8000}" \
+      --bind "${BIND_HOST}:${WEB_PORT:-8000}" \
       --workers "${WEB_CONCURRENCY:-2}" --threads "${WEB_THREADS:-4}" \
       --worker-tmp-dir /dev/shm --timeout "${WEB_TIMEOUT:-30}" --graceful-timeout 20 \
       --max-requests 2000 --max-requests-jitter 200 \
@@ -18,7 +19,7 @@ case "$role" in
     ;;
   asgi)
     # WebSocket (/ws/) and the Telegram webhook; --proxy-headers: the client address comes from nginx.
-    exec daphne --bind 0.0.0.0 --port "${ASGI_PORT:-8001}" --proxy-headers \
+    exec daphne --bind "${BIND_HOST}" --port "${ASGI_PORT:-8001}" --proxy-headers \
       --http-timeout 60 --access-log - "$@" tutorcal.asgi:application
     ;;
   worker)
