@@ -320,3 +320,24 @@ def test_rendered_nginx_config_passes_nginx_t(tmp_path):
     )
     result = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(main)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+# --- .env.example --------------------------------------------------------------------------------------------
+
+
+def test_env_example_lists_every_variable_with_a_comment():
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    documented = {}
+    for index, line in enumerate(lines):
+        match = re.match(r"^([A-Z][A-Z0-9_]*)=", line)
+        if match:
+            documented[match.group(1)] = index
+            above = index - 1
+            while above >= 0 and re.match(r"^[A-Z][A-Z0-9_]*=", lines[above]):  # a comment may cover a small group
+                above -= 1
+            assert above >= 0 and lines[above].startswith("# "), f"{match.group(1)} needs a comment line"
+    settings_text = (ROOT / "tutorcal/settings.py").read_text()
+    read_by_settings = set(re.findall(r'env\.\w+\("([A-Z][A-Z0-9_]*)"', settings_text)) - {"DJANGO_TESTING"}
+    used_by_compose = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", (ROOT / "compose.prod.yml").read_text()))
+    missing = (read_by_settings | used_by_compose) - set(documented)
+    assert not missing, f"add to .env.example: {sorted(missing)}"
