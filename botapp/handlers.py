@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.utils import timezone
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -128,16 +128,8 @@ def reply_debts(telegram_id: int) -> list[Reply]:
 
 
 def _db(func):
-    """Run a sync function in Django's thread, with stale connections cleaned as a request would."""
-
-    def wrapped(*args, **kwargs):
-        close_old_connections()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            close_old_connections()
-
-    return sync_to_async(wrapped, thread_sensitive=True)
+    """Run a sync function in Django's request thread (Django's ASGI handler cleans its connections)."""
+    return sync_to_async(func, thread_sensitive=True)
 
 
 def markup_obj(markup: dict | None, bot=None) -> InlineKeyboardMarkup | None:

@@ -156,7 +156,8 @@ class Worker:
         self.loop.close()
 
     def run_once(self, *, periodic: bool | None = None) -> IterationStats:
-        close_old_connections()
+        if not connection.in_atomic_block:
+            close_old_connections()  # as a request would: drop broken or expired connections
         stats = IterationStats()
         due = periodic if periodic is not None else time.monotonic() - self._last_periodic >= self.periodic_every
         if due:
