@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Container health check (stdlib only, no Django start-up).
 
-Finds the role from PID 1's command line: gunicorn → GET /api/health/ready on WEB_PORT, daphne → the same on
-ASGI_PORT; any other role (worker, one-shot commands) is healthy while its process runs. Sends a Host header
-from DJANGO_ALLOWED_HOSTS so Django's host check passes. `--show` prints the full /api/health body (deploy.sh).
+Finds the role from PID 1's command line (tini → entrypoint.sh ROLE): web (gunicorn) → GET /api/health/ready
+on WEB_PORT, asgi (daphne) → the same on ASGI_PORT; any other role (worker, one-shot commands) is healthy while
+its process runs. Sends a Host header from DJANGO_ALLOWED_HOSTS so Django's host check passes. `--show` prints
+the full /api/health body (deploy.sh).
 """
 
 import json
@@ -13,18 +14,27 @@ import urllib.error
 import urllib.request
 
 
-def _role() -> str:
-    try:
-        with open("/proc/1/cmdline", "rb") as fh:
-            argv = fh.read().decode(errors="replace").split("\0")
-    except OSError:
-        return "unknown"
+def role_of(argv: list[str]) -> str:
+    """PID 1 is tini → entrypoint.sh <role> (or the server itself when started without the entrypoint)."""
+    for index, arg in enumerate(argv):
+        if arg.endswith("entrypoint.sh"):
+            role = argv[index + 1] if index + 1 < len(argv) and argv[index + 1] else "web"
+            return role if role in {"web", "asgi"} else "other"
     joined = " ".join(argv)
     if "gunicorn" in joined:
         return "web"
     if "daphne" in joined:
         return "asgi"
     return "other"
+
+
+def _role() -> str:
+    try:
+        with open("/proc/1/cmdline", "rb") as fh:
+            argv = fh.read().decode(errors="replace").split("\0")
+    except OSError:
+        return "other"
+    return role_of(argv)
 
 
 def _host() -> str:

@@ -341,3 +341,24 @@ def test_env_example_lists_every_variable_with_a_comment():
     used_by_compose = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", (ROOT / "compose.prod.yml").read_text()))
     missing = (read_by_settings | used_by_compose) - set(documented)
     assert not missing, f"add to .env.example: {sorted(missing)}"
+
+
+@pytest.mark.parametrize(
+    ("argv", "role"),
+    [
+        (["tini", "--", "/app/docker/entrypoint.sh", "web", ""], "web"),
+        (["tini", "--", "/app/docker/entrypoint.sh", "asgi", ""], "asgi"),
+        (["tini", "--", "/app/docker/entrypoint.sh", "worker", ""], "other"),
+        (["tini", "--", "/app/docker/entrypoint.sh", "manage", "backup", ""], "other"),
+        (["tini", "--", "/app/docker/entrypoint.sh", ""], "web"),
+        (["/opt/venv/bin/python", "/opt/venv/bin/gunicorn", "tutorcal.wsgi:application"], "web"),
+        (["/opt/venv/bin/python", "/opt/venv/bin/daphne", "tutorcal.asgi:application"], "asgi"),
+    ],
+)
+def test_container_healthcheck_reads_the_role_from_pid_1(argv, role):
+    sys.path.insert(0, str(ROOT / "docker"))
+    try:
+        import healthcheck
+    finally:
+        sys.path.remove(str(ROOT / "docker"))
+    assert healthcheck.role_of(argv) == role
