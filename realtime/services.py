@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from asgiref.sync import SyncToAsync, async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db.models import Count, Exists, OuterRef, Subquery
 
 from accounts.models import ParentStudentRelation, TeacherStudentLink
@@ -42,10 +44,40 @@ async def _group_send_all(messages: list[tuple[str, dict]]) -> None:
     await asyncio.gather(*(layer.group_send(group, message) for group, message in messages))
 
 
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_pid = 0
+_loop_lock = threading.Lock()
+
+
+def _push_loop() -> asyncio.AbstractEventLoop:
+    """One long-lived event loop per process for pushes from plain sync code (gunicorn workers, the bot
+    worker): channels_redis keeps its connection pools per loop, so a fresh loop per event would reconnect."""
+    global _loop, _loop_pid
+    with _loop_lock:
+        if _loop is None or _loop.is_closed() or os.getpid() != _loop_pid:
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="realtime-push", daemon=True).start()
+            _loop, _loop_pid = loop, os.getpid()
+        return _loop
+
+
+def _inside_asgi_loop() -> bool:
+    """True in a thread that sync_to_async started (Django views under daphne, consumers' DB calls, async tests):
+    async_to_sync then runs on that outer loop, which owns the channel layer's connections."""
+    return getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None
+
+
 def group_send_all(messages: list[tuple[str, dict]]) -> None:
-    """Send every (group, message) in one hop onto the event loop (not one `async_to_sync` per message)."""
-    if messages:
+    """Send every (group, message) in one hop onto an event loop (not one `async_to_sync` per message)."""
+    if not messages:
+        return
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    if _inside_asgi_loop() or isinstance(layer, InMemoryChannelLayer):
         async_to_sync(_group_send_all)(messages)
+    else:
+        asyncio.run_coroutine_threadsafe(_group_send_all(messages), _push_loop()).result(timeout=30)
 
 
 # ---- lesson payloads ----------------------------------------------------------------------------------
