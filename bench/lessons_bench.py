@@ -136,6 +136,10 @@ def seed():
         past = Lesson.objects.filter(teacher=tutor, start_at__lt=now)
         LessonStudent.objects.filter(lesson__in=past).update(attendance="attended", rating=5, payment_status="paid")
         done = past.update(status="done")
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     total = Lesson.objects.filter(teacher=tutor).count()
     print(f"seeded {total} lessons ({done} completed) in {time.perf_counter() - started:.1f}s")
     return user, tutor, students
@@ -231,6 +235,22 @@ def count_queries(token, path, method="GET", body=None) -> int:
     return len(ctx.captured_queries)
 
 
+def app_cpu_ms(token, path, method="GET", body=None, n=30) -> float:
+    """Median CPU time (time.process_time) the Django process spends per request, DB server time excluded."""
+    from django.test import Client
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    samples = []
+    for i in range(n):
+        t0 = time.process_time()
+        if method == "GET":
+            client.get(path)
+        else:
+            client.post(path, data=json.dumps(body(i)), content_type="application/json")
+        samples.append((time.process_time() - t0) * 1000)
+    return statistics.median(samples)
+
+
 def main() -> None:
     ensure_database()
     setup_django()
@@ -288,6 +308,12 @@ def main() -> None:
         server.terminate()
         server.wait(10)
 
+    cpu_month = app_cpu_ms(token, path)
+    cpu_series = app_cpu_ms(token, "/api/teachers/me/lessons", "POST", lambda i: series_body(30_000 + i, students))
+    print(
+        "app-process CPU per request (in-process, robust to a busy box): "
+        f"month view {cpu_month:.1f} ms, series creation {cpu_series:.1f} ms"
+    )
     q_month = count_queries(token, path)
     q_series = count_queries(token, "/api/teachers/me/lessons", "POST", series_body(20_000, students))
     print(f"SQL queries per request: month view {q_month}, series creation {q_series}")
