@@ -158,7 +158,8 @@ def test_verify_restores_into_a_scratch_database_and_compares_row_counts(seeded,
     assert "identical row counts" in err.getvalue()
     if settings.IS_POSTGRES:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_database WHERE datname LIKE %s", ["%\\_verify\\_%"])
+            prefix = connection.settings_dict["NAME"][:40].replace("_", "\\_")
+            cursor.execute("SELECT count(*) FROM pg_database WHERE datname LIKE %s", [prefix + "\\_verify\\_%"])
             assert cursor.fetchone()[0] == 0, "the scratch database is dropped"
 
 
