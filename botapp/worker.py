@@ -110,7 +110,7 @@ class Worker:
         periodic_every: float = 30.0,
     ):
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
-        self.batch_size = batch_size or _setting("BOT_WORKER_BATCH", 50)
+        self.batch_size = batch_size or _setting("BOT_WORKER_BATCH", 100)
         self.rate = rate if rate is not None else _setting("BOT_SEND_RATE", 25.0)
         self.chat_interval = chat_interval if chat_interval is not None else _setting("BOT_CHAT_INTERVAL", 1.0)
         self.concurrency = concurrency or _setting("BOT_WORKER_CONCURRENCY", 16)

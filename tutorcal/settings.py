@@ -248,7 +248,7 @@ REALTIME_ALLOWED_ORIGINS = env.list("REALTIME_ALLOWED_ORIGINS", default=[])
 # seconds between two messages to one chat (shared through the cache), rows per claim, retention of sent rows.
 BOT_SEND_RATE = env.float("BOT_SEND_RATE", default=25.0)
 BOT_CHAT_INTERVAL = env.float("BOT_CHAT_INTERVAL", default=1.0)
-BOT_WORKER_BATCH = env.int("BOT_WORKER_BATCH", default=50)
+BOT_WORKER_BATCH = env.int("BOT_WORKER_BATCH", default=100)
 BOT_OUTBOX_RETENTION_DAYS = env.int("BOT_OUTBOX_RETENTION_DAYS", default=30)
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -137,6 +138,11 @@ class FakeTelegram:
 
             def log_message(self, *args):
                 return
+
+            def setup(self):
+                super().setup()
+                # Answer in one segment without waiting for delayed ACKs (Nagle), like a real HTTP server.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
