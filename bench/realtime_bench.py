@@ -54,6 +54,8 @@ ENV = {
     "TELEGRAM_WEBHOOK_SECRET": "bench-webhook",
     "SECURE_SSL_REDIRECT": "False",
     "LOG_LEVEL": "WARNING",
+    # Tickets are issued up front for all N sockets; opening thousands takes longer than the 30 s default.
+    "REALTIME_TICKET_TTL": "600",
 }
 os.environ.update({k: ENV[k] for k in ENV if k not in ("PATH",)})
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tutorcal.settings")
@@ -84,6 +86,12 @@ def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     k = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
     return values[k]
+
+
+def quiet_client_logs():
+    import logging
+
+    logging.getLogger("websockets").setLevel(logging.CRITICAL)
 
 
 def setup_django():
@@ -276,6 +284,7 @@ def main():
     if max(N_LIST) * 2 + 200 > hard:
         sys.exit(f"RLIMIT_NOFILE hard limit {hard} is too low for N={max(N_LIST)}")
     setup_django()
+    quiet_client_logs()
     tutor, lesson, identities = seed(max(N_LIST))
     print(f"database: {DATABASE_URL.split('@')[-1]}, redis: {REDIS_URL}, changes per level: {CHANGES}")
     print("| sockets | connect all | p50 | p95 | p99 | max | delivered / lost | daphne RSS idle → open | per socket |")
