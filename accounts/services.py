@@ -239,6 +239,8 @@ def account_delete(*, user: User) -> User:
     user.deleted_at = timezone.now()
     user.save(update_fields=["deleted_at", "updated_at"])
     user_revoke_all_refresh(user)
+    profiles = [(role, profile.pk) for role in ("teacher", "student", "parent") if (profile := profile_of(user, role))]
+    events.send_on_commit(events.user_deleted, user_id=user.pk, profiles=profiles)
     return user
 
 

@@ -226,6 +226,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     # ---- channel-layer handlers (messages for this profile's group) ------------------------------------
 
+    async def rt_close(self, event: dict) -> None:
+        """The account behind this socket was deleted: end the session now."""
+        await self.close(code=4401)
+
     async def rt_push(self, event: dict) -> None:
         if self.identity is None:
             return

@@ -93,6 +93,11 @@ def on_subscription_updated(*, teacher_id, student_id, subscription_id, **_):
     services.subscription_push(teacher_id=teacher_id, student_id=student_id, subscription_id=subscription_id)
 
 
+@_guarded
+def on_user_deleted(*, user_id, profiles, **_):
+    services.sessions_close(profiles=profiles)
+
+
 CONNECTIONS = [
     (events.lesson_created, on_lesson_created),
     (events.lesson_updated, on_lesson_updated),
@@ -104,6 +109,7 @@ CONNECTIONS = [
     (events.student_archived, on_student_archived),
     (events.student_restored, on_student_restored),
     (events.subscription_updated, on_subscription_updated),
+    (events.user_deleted, on_user_deleted),
 ]
 
 

@@ -311,3 +311,8 @@ def subscription_push(*, teacher_id, student_id, subscription_id) -> int:
         messages.append((group_name("student", student_id), _push("subscription.updated", data)))
     group_send_all(messages)
     return len(messages)
+
+
+def sessions_close(*, profiles: list[tuple[str, object]]) -> None:
+    """A deleted account's sockets close at once (4401), in every process, through each profile's group."""
+    group_send_all([(group_name(role, profile_id), {"type": "rt.close"}) for role, profile_id in profiles])

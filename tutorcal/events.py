@@ -31,6 +31,8 @@ student_restored = Signal()
 subscription_updated = Signal()
 # user_id, role: the user registered (welcome message)
 user_registered = Signal()
+# user_id, profiles: list[(role, profile_id)]: the account was soft-deleted (its sessions must end now)
+user_deleted = Signal()
 
 
 def send_on_commit(signal: Signal, **kwargs) -> None:

@@ -115,3 +115,17 @@ async def test_origins_fall_back_to_cors_allowed_origins(tutor, settings):
 async def test_an_unknown_websocket_path_is_refused(db):
     comm, connected, detail = await open_socket("/ws/elsewhere/")
     assert (connected, detail) == (False, 4404)
+
+
+async def test_deleting_the_account_closes_its_open_sockets_at_once(tutor, student, ws):
+    from accounts.services import account_delete
+
+    tutor_socket = await ws(tutor)
+    student_socket = await ws(student)
+    await sync_to_async(account_delete)(user=tutor.user)  # sends user_deleted on commit (autocommit here)
+    output = await tutor_socket.comm.receive_output(timeout=3)
+    while output["type"] == "websocket.send":  # presence frames may still be in flight
+        output = await tutor_socket.comm.receive_output(timeout=3)
+    assert output == {"type": "websocket.close", "code": 4401}
+    await student_socket.send({"type": "ping"})  # other users' sockets stay open
+    await student_socket.next("pong")
