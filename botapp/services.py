@@ -160,6 +160,8 @@ def outbox_put(messages: list[Message], *, settings_rows: dict | None = None) ->
                 next_attempt_at=now,
             )
         )
+    # One INSERT … ON CONFLICT DO NOTHING, in key order so concurrent producers lock in the same order.
+    rows.sort(key=lambda r: r.dedupe_key)
     Outbox.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
 

@@ -47,7 +47,8 @@ class FakeTelegram:
         self.message_ids = itertools.count(1)
         self.webhook: dict = {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         handler = self._handler()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server_class = type("Server", (ThreadingHTTPServer,), {"request_queue_size": 256})
+        self.server = server_class(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -33,7 +33,7 @@ def test_two_workers_produce_and_send_each_reminder_exactly_once(fake_tg, tutor,
             for _ in range(6):
                 worker.run_once(periodic=True)
         except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+            errors.append(repr(exc))
         finally:
             worker.close()
             connection.close()
@@ -43,8 +43,10 @@ def test_two_workers_produce_and_send_each_reminder_exactly_once(fake_tg, tutor,
         t.start()
     for t in threads:
         t.join(60)
-    assert not errors
+    assert not errors, errors
     per_chat = Counter(c.chat_id for c in fake_tg.sent())
+    leftovers = list(Outbox.objects.exclude(status="sent").values_list("chat_id", "status", "last_error"))
+    assert per_chat == Counter({s.user.telegram_id: 1 for s in students}), leftovers
     assert per_chat == Counter({s.user.telegram_id: 1 for s in students})
     rows = Outbox.objects.filter(event_type=EventType.LESSON_REMINDER)
     assert rows.count() == 20 and set(rows.values_list("status", flat=True)) == {"sent"}
