@@ -101,6 +101,7 @@ class Worker:
     def __init__(
         self,
         *,
+        send: bool = True,
         name: str | None = None,
         batch_size: int | None = None,
         rate: float | None = None,
@@ -109,6 +110,7 @@ class Worker:
         idle_sleep: float = 1.0,
         periodic_every: float = 30.0,
     ):
+        self.send = send  # False: no bot token, so only the housekeeping jobs run (nothing is claimed or sent)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.batch_size = batch_size or _setting("BOT_WORKER_BATCH", 100)
         self.rate = rate if rate is not None else _setting("BOT_SEND_RATE", 25.0)
@@ -163,6 +165,8 @@ class Worker:
         if due:
             self._last_periodic = time.monotonic()
             self.run_periodic(stats)
+        if not self.send:
+            return stats
         self.recover_stale()
         rows = self.claim()
         stats.claimed = len(rows)
@@ -173,7 +177,8 @@ class Worker:
     # ---- periodic jobs --------------------------------------------------------------------------------
 
     def run_periodic(self, stats: IterationStats) -> None:
-        for name, job in (("reminders", services.reminders_enqueue), ("prompts", services.prompts_enqueue)):
+        producers = (("reminders", services.reminders_enqueue), ("prompts", services.prompts_enqueue))
+        for name, job in producers if self.send else ():
             try:
                 with transaction.atomic():
                     stats.produced += job()

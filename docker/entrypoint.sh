@@ -23,11 +23,6 @@ case "$role" in
       --http-timeout 60 --access-log - "$@" tutorcal.asgi:application
     ;;
   worker)
-    if [ -z "${BOT_TOKEN:-}" ]; then
-      # run_worker exits at once without a bot token; idle instead of a restart loop (and a failed deploy wait).
-      echo "worker: BOT_TOKEN is empty, the bot is disabled; idling" >&2
-      exec sleep infinity
-    fi
     exec python manage.py run_worker "$@"
     ;;
   migrate)

@@ -249,8 +249,28 @@ def test_run_worker_stops_cleanly_on_sigterm(fake_tg, tutor):
     assert signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None) or callable(signal.getsignal(signal.SIGTERM))
 
 
-def test_without_a_bot_token_the_worker_exits_at_once(settings):
+def test_without_a_bot_token_the_worker_still_runs_the_housekeeping_jobs_and_sends_nothing(settings, tutor, student):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import TeacherStudentLink
+    from botapp.models import PeriodicJobRun
+
     settings.BOT_TOKEN = ""
+    TeacherStudentLink.objects.filter(teacher=tutor.profile).update(archived_at=timezone.now() - timedelta(days=8))
+    pending = Outbox.objects.create(
+        event_type="welcome",
+        chat_id=1,
+        recipient=tutor.user,
+        dedupe_key="housekeeping-test",
+        text="x",
+        next_attempt_at=timezone.now(),
+    )
     err = StringIO()
-    call_command("run_worker", stderr=err)
+    call_command("run_worker", "--once", stderr=err, stdout=StringIO())
     assert "BOT_TOKEN is not set" in err.getvalue()
+    assert not TeacherStudentLink.objects.filter(teacher=tutor.profile).exists()  # purge_archived ran
+    assert set(PeriodicJobRun.objects.values_list("job", flat=True)) == {"prune_outbox", "purge_archived"}
+    pending.refresh_from_db()
+    assert pending.status == "pending"  # nothing claimed, nothing sent

@@ -20,10 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--name", default=None, help="Worker name (default host:pid)")
 
     def handle(self, *args, **options):
-        if not telegram_app.bot_enabled():
-            self.stderr.write("BOT_TOKEN is not set: the worker has nothing to do and exits.")
-            return
+        send = telegram_app.bot_enabled()
+        if not send:
+            # The daily housekeeping (purge of archived links and deleted accounts, outbox pruning) still runs.
+            self.stderr.write("BOT_TOKEN is not set: nothing is sent; only the housekeeping jobs run.")
         worker = Worker(
+            send=send,
             name=options["name"],
             batch_size=options["batch"],
             rate=options["rate"],
