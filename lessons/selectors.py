@@ -117,11 +117,13 @@ def _conflict_index(teacher_id, lessons: list[dict], *, window: tuple | None = N
             .values_list("id", "start_at", "duration_minutes")
         )
     starts = [p[1] for p in planned]
+    # Look behind only as far as the longest planned lesson actually fetched (usually 1-2 h, not 24 h).
+    behind = timedelta(minutes=max((p[2] for p in planned), default=0))
     out = {}
     for row in lessons:
         begin = row["start_at"]
         finish = begin + timedelta(minutes=row["duration_minutes"])
-        first = bisect.bisect_left(starts, begin - timedelta(minutes=MAX_DURATION_MINUTES))
+        first = bisect.bisect_left(starts, begin - behind)
         last = bisect.bisect_left(starts, finish)
         out[row["id"]] = [
             str(pid)

@@ -53,3 +53,32 @@ def test_issue_token_creates_user_and_prints_a_working_token(capsys, api):
     body = client.get("/api/auth/me").json()
     assert body["roles"] == ["teacher"] and body["currentRole"] == "teacher"
     assert body["user"]["telegramId"] == 1
+
+
+def test_the_json_renderer_writes_utc_millisecond_datetimes_and_lazy_strings():
+    import datetime
+    import json
+    import uuid
+
+    from django.utils.translation import gettext_lazy
+
+    from tutorcal.renderers import FastJSONRenderer
+
+    moscow = datetime.timezone(datetime.timedelta(hours=3))
+    body = FastJSONRenderer().render(
+        {
+            "at": datetime.datetime(2025, 1, 15, 13, 0, 0, 123456, tzinfo=moscow),
+            "day": datetime.date(2025, 1, 15),
+            "id": uuid.UUID(int=1),
+            "msg": gettext_lazy("Not found."),
+            "name": "Иван",
+        }
+    )
+    assert json.loads(body) == {
+        "at": "2025-01-15T10:00:00.123Z",
+        "day": "2025-01-15",
+        "id": "00000000-0000-0000-0000-000000000001",
+        "msg": "Not found.",
+        "name": "Иван",
+    }
+    assert "Иван".encode() in body  # UTF-8, not \u escapes, as DRF's compact renderer
