@@ -18,7 +18,7 @@ from datetime import datetime
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
-from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models import Count, Exists, OuterRef
 
 from accounts.models import ParentStudentRelation, TeacherStudentLink
 from lessons.models import Lesson, LessonStudent
@@ -83,11 +83,6 @@ def group_send_all(messages: list[tuple[str, dict]]) -> None:
 # ---- lesson payloads ----------------------------------------------------------------------------------
 
 
-def _minimal_lessons(lesson_ids: Iterable) -> list[dict]:
-    rows = Lesson.objects.filter(id__in=list(lesson_ids)).order_by("start_at", "id").values("id", "start_at", "status")
-    return [{"id": str(r["id"]), "startAt": iso(r["start_at"]), "status": r["status"]} for r in rows]
-
-
 def teacher_lessons(teacher_id, lesson_ids: list) -> list[dict]:
     from lessons.selectors import teacher_lesson_dicts
 
@@ -96,33 +91,26 @@ def teacher_lessons(teacher_id, lesson_ids: list) -> list[dict]:
 
 def _row_shapes(lesson_ids: list[str], student_ids: list[str], parents_wanted: set[str]) -> tuple[dict, dict]:
     """Each online student's own shape of each lesson, and the parent shape for children whose parent is
-    online — from ONE query for all of them (the people area's row-to-wire functions, so the frames match
-    GET /api/students/me/lessons and the parent views). Returns ({sid: [..]}, {sid: [..]})."""
-    try:
-        from lessons.people.selectors import parent_lesson_json, student_lesson_json
-    except ImportError:  # the people area has not shipped its shapes: the minimal one
-        minimal = {x["id"]: x for x in _minimal_lessons(lesson_ids)}
-        rows = LessonStudent.objects.filter(lesson_id__in=lesson_ids, student_id__in=student_ids)
-        by_student: dict[str, list[dict]] = defaultdict(list)
-        for sid, lid in rows.order_by("lesson__start_at", "lesson_id").values_list("student_id", "lesson_id"):
-            by_student[str(sid)].append(minimal[str(lid)])
-        return by_student, {sid: by_student[sid] for sid in parents_wanted}
-    total = Subquery(
-        LessonStudent.objects.filter(lesson_id=OuterRef("lesson_id"))
-        .order_by()
-        .values("lesson_id")
-        .annotate(n=Count("id"))
-        .values("n")[:1]
-    )
-    rows = (
-        LessonStudent.objects.filter(lesson_id__in=lesson_ids, student_id__in=student_ids)
-        .select_related("lesson__subject", "lesson__teacher__user")
-        .annotate(total_students=total)
-        .order_by("lesson__start_at", "lesson_id")
+    online (the people area's row-to-wire functions, so the frames match GET /api/students/me/lessons and
+    the parent views). Two queries: the lessons once (with subject, tutor and head count), then the online
+    students' rows, each given its already-loaded lesson — a 99-student group lesson is built once, not 99
+    times. Returns ({sid: [..]}, {sid: [..]})."""
+    from lessons.people.selectors import parent_lesson_json, student_lesson_json
+
+    lessons = {
+        lesson.id: lesson
+        for lesson in Lesson.objects.filter(id__in=lesson_ids)
+        .select_related("subject", "teacher__user")
+        .annotate(total_students=Count("lesson_students"))
+    }
+    rows = LessonStudent.objects.filter(lesson_id__in=lesson_ids, student_id__in=student_ids).order_by(
+        "lesson__start_at", "lesson_id"
     )
     students: dict[str, list[dict]] = defaultdict(list)
     parents: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
+        row.lesson = lessons[row.lesson_id]
+        row.total_students = row.lesson.total_students
         sid = str(row.student_id)
         students[sid].append(student_lesson_json(row))
         if sid in parents_wanted:

@@ -129,9 +129,15 @@ if REDIS_URL:
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="tutorcal"),
         }
     }
+    # pubsub: Redis pushes each frame to the daphne process holding the socket (no per-message polling), which
+    # is what keeps fan-out to many sockets fast (bench/README.md); "core" is channels_redis' list-based layer.
+    _LAYER = {
+        "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "core": "channels_redis.core.RedisChannelLayer",
+    }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": _LAYER[env.str("CHANNEL_LAYER", default="pubsub")],
             "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CHANNEL_PREFIX", default="tutorcal")},
         }
     }
