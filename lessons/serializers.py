@@ -4,6 +4,8 @@ Unknown fields are ignored; every field is validated so nothing a client sends r
 from django.core.validators import URLValidator
 from rest_framework import serializers
 
+from tutorcal.timeutil import UtcDateTimeField, validate_supported
+
 from .models import COLOR_VALIDATOR, Lesson, LessonStudent
 from .selectors import MAX_DURATION_MINUTES
 
@@ -52,7 +54,7 @@ class RecurrenceSerializer(serializers.Serializer):
         max_length=7,
     )
     count = serializers.IntegerField(min_value=1, max_value=200, required=False, allow_null=True)
-    endDate = serializers.DateField(source="end_date", required=False, allow_null=True)
+    endDate = serializers.DateField(source="end_date", required=False, allow_null=True, validators=[validate_supported])
 
 
 def _meeting_url():
@@ -80,7 +82,7 @@ class _LessonFieldsMixin(serializers.Serializer):
 
 
 class LessonCreateSerializer(_LessonFieldsMixin):
-    startAt = serializers.DateTimeField(source="start_at")
+    startAt = UtcDateTimeField(source="start_at")
     durationMinutes = serializers.IntegerField(source="duration_minutes", min_value=1, max_value=MAX_DURATION_MINUTES)
     paymentType = serializers.ChoiceField(source="payment_type", choices=PAYMENT_TYPE, required=False, allow_null=True)
     reminderMinutesBefore = serializers.IntegerField(
@@ -89,7 +91,7 @@ class LessonCreateSerializer(_LessonFieldsMixin):
 
 
 class LessonUpdateSerializer(_LessonFieldsMixin):
-    startAt = serializers.DateTimeField(source="start_at", required=False)
+    startAt = UtcDateTimeField(source="start_at", required=False)
     durationMinutes = serializers.IntegerField(
         source="duration_minutes", min_value=1, max_value=MAX_DURATION_MINUTES, required=False
     )

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsTeacher
 from tutorcal.errors import ApiError, parse_uuid
-from tutorcal.timeutil import iso
+from tutorcal.timeutil import in_supported_range, iso
 
 from . import selectors, services
 from . import serializers as s
@@ -102,7 +102,7 @@ def parse_instant(value: str, name: str, *, zone: ZoneInfo, end: bool) -> dateti
     try:
         if len(value) == 10:
             day = parse_date(value)
-            if day is not None:
+            if day is not None and in_supported_range(day):
                 if end:
                     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone) - timedelta(microseconds=1)
                 return datetime.combine(day, time.min, tzinfo=zone)
@@ -110,7 +110,7 @@ def parse_instant(value: str, name: str, *, zone: ZoneInfo, end: bool) -> dateti
             parsed = parse_datetime(value)
     except ValueError:
         parsed = None
-    if parsed is None:
+    if parsed is None or not in_supported_range(parsed):
         raise ApiError(400, f"INVALID_{name.upper()}_DATE")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 

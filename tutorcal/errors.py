@@ -62,7 +62,8 @@ def exception_handler(exc, context):
         return Response(error_body(403, str(message)), status=403)
     if isinstance(exc, (exceptions.ParseError, exceptions.UnsupportedMediaType)):
         # Malformed JSON or a body that is not JSON: the client's fault, never a 500.
-        code = "INVALID_JSON" if isinstance(exc, exceptions.ParseError) else "UNSUPPORTED_MEDIA_TYPE"
+        default = "INVALID_JSON" if isinstance(exc, exceptions.ParseError) else "UNSUPPORTED_MEDIA_TYPE"
+        code = getattr(exc, "tutorcal_code", default)
         return Response(error_body(400, code), status=400)
     if isinstance(exc, exceptions.Throttled):
         headers = {"Retry-After": str(int(exc.wait))} if exc.wait else {}

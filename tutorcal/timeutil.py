@@ -13,7 +13,27 @@ def iso(value: datetime | None) -> str | None:
 
 
 class UtcDateTimeField(serializers.DateTimeField):
-    """Reads any ISO-8601 datetime; writes UTC `...sssZ` regardless of the active time zone."""
+    """Reads an ISO-8601 datetime within the supported years; writes UTC `...sssZ` whatever the active zone."""
+
+    def to_internal_value(self, value):
+        return validate_supported(super().to_internal_value(value))
 
     def to_representation(self, value):
         return iso(value)
+
+
+# Instants the service accepts from clients. Outside this window date arithmetic (a day's end, a zone's
+# offset, a 24 h look-behind) can overflow datetime, and no lesson is ever there.
+MIN_YEAR, MAX_YEAR = 1970, 2100
+
+
+def in_supported_range(value) -> bool:
+    """True for a date/datetime whose year is within [MIN_YEAR, MAX_YEAR]."""
+    return MIN_YEAR <= value.year <= MAX_YEAR
+
+
+def validate_supported(value):
+    """Serializer validator: 400 for dates outside the supported years (instead of an overflow later)."""
+    if value is not None and not in_supported_range(value):
+        raise serializers.ValidationError(f"must be between the years {MIN_YEAR} and {MAX_YEAR}")
+    return value

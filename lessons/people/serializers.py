@@ -12,6 +12,7 @@ from rest_framework import serializers
 from accounts.models import validate_timezone
 from lessons.models import Lesson, LessonStudent
 from tutorcal.errors import ApiError
+from tutorcal.timeutil import in_supported_range
 
 MAX_RANGE_DAYS = 400
 MAX_NOTE = 5000
@@ -121,11 +122,11 @@ class MomentField(serializers.Field):
         try:
             if len(data) == 10:  # YYYY-MM-DD (fromisoformat would read it as a midnight datetime)
                 day = parse_date(data)
-                if day is None:
+                if day is None or not in_supported_range(day):
                     self.fail("invalid")
                 return day
             value = parse_datetime(data)
-            if value is None:
+            if value is None or not in_supported_range(value):
                 self.fail("invalid")
         except ValueError:
             self.fail("invalid")
