@@ -26,7 +26,7 @@ class SubscriptionCreateSerializer(serializers.Serializer):
     IRRELEVANT = {Subscription.Type.LESSONS: "expiresAt", Subscription.Type.DATE: "totalLessons"}
 
     def to_internal_value(self, data):
-        if isinstance(data, dict):
+        if isinstance(data, dict) and isinstance(data.get("type"), str):  # {"type": {}} is the field's 400
             irrelevant = self.IRRELEVANT.get(data.get("type"))
             if irrelevant in data:
                 data = {k: v for k, v in data.items() if k != irrelevant}

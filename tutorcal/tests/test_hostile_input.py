@@ -67,3 +67,13 @@ def test_a_series_end_date_in_year_one_is_a_400(api, tutor):
 def test_dates_inside_the_supported_years_still_work(api, tutor):
     response = api(tutor).get("/api/teachers/me/lessons", {"from": "2100-12-01", "to": "2100-12-31"})
     assert response.status_code == 200 and response.json() == []
+
+
+@pytest.mark.parametrize("kind", [{}, [], 1, None, True])
+def test_a_subscription_type_of_the_wrong_json_type_is_a_400(api, tutor, student, kind):
+    from subscriptions.models import Subscription
+
+    body = {"type": kind, "totalLessons": 0, "expiresAt": "2030-01-01T00:00:00Z"}
+    response = api(tutor).post(f"/api/teachers/me/students/{student.profile.id}/subscription", body, format="json")
+    assert response.status_code == 400
+    assert not Subscription.objects.exists()
