@@ -115,15 +115,41 @@ class JoinResult:
     student: StudentProfile | None = None
 
 
-def _link_student(*, teacher: TeacherProfile, student: StudentProfile) -> tuple[bool, bool]:
-    """Ensure an active link; returns (new_or_restored, restored). Re-joining un-archives (B15)."""
+def _join_as_student(*, user: User, teacher: TeacherProfile, via: str) -> tuple[StudentProfile, bool]:
+    """The user becomes (or again is) a student of `teacher`; returns (student, new connection).
+    Re-joining un-archives an archived link (B15)."""
+    if teacher.user_id == user.pk:
+        raise ApiError(400, "CANNOT_JOIN_OWN_CODE")
+    student, _ = profile_ensure(user=user, role="student")
     link, created = TeacherStudentLink.objects.get_or_create(teacher=teacher, student=student)
-    if created:
-        return True, False
-    if link.archived_at is not None:
+    restored = not created and link.archived_at is not None
+    if restored:
         TeacherStudentLink.objects.filter(pk=link.pk).update(archived_at=None, updated_at=timezone.now())
-        return True, True
-    return False, False
+    if created or restored:
+        events.send_on_commit(
+            events.student_joined, teacher_id=teacher.pk, student_id=student.pk, via=via, restored=restored
+        )
+    return student, created or restored
+
+
+def _join_as_parent(*, user: User, student: StudentProfile, teacher_ids: list, via: str) -> bool:
+    """The user becomes a parent of `student` through each of `teacher_ids`; returns whether any is new."""
+    if student.user_id == user.pk:
+        raise ApiError(400, "CANNOT_JOIN_OWN_CODE")
+    parent, _ = profile_ensure(user=user, role="parent")
+    existing = set(
+        ParentStudentRelation.objects.filter(parent=parent, student=student).values_list("teacher_id", flat=True)
+    )
+    new = [tid for tid in teacher_ids if tid not in existing]
+    ParentStudentRelation.objects.bulk_create(
+        [ParentStudentRelation(parent=parent, student=student, teacher_id=tid) for tid in new],
+        ignore_conflicts=True,
+    )
+    if new:
+        events.send_on_commit(
+            events.parent_joined, parent_id=parent.pk, student_id=student.pk, teacher_ids=new, via=via
+        )
+    return bool(new)
 
 
 @transaction.atomic
@@ -134,14 +160,7 @@ def join_by_code(*, user: User, code: str, via: str) -> JoinResult:
         teacher = TeacherProfile.objects.select_related("user").filter(referral_code=code).first()
         if teacher is None:
             raise ApiError(404, "TEACHER_NOT_FOUND")
-        if teacher.user_id == user.pk:
-            raise ApiError(400, "CANNOT_JOIN_OWN_CODE")
-        student, _ = profile_ensure(user=user, role="student")
-        is_new, restored = _link_student(teacher=teacher, student=student)
-        if is_new:
-            events.send_on_commit(
-                events.student_joined, teacher_id=teacher.pk, student_id=student.pk, via=via, restored=restored
-            )
+        student, is_new = _join_as_student(user=user, teacher=teacher, via=via)
         return JoinResult(role="student", is_new_connection=is_new, teacher=teacher, student=student)
     if code.startswith("P_"):
         student = StudentProfile.objects.select_related("user").filter(parent_invite_code=code).first()
@@ -156,20 +175,8 @@ def join_by_code(*, user: User, code: str, via: str) -> JoinResult:
         )
         if not teacher_ids:
             raise ApiError(400, "STUDENT_HAS_NO_TEACHERS")
-        parent, _ = profile_ensure(user=user, role="parent")
-        existing = set(
-            ParentStudentRelation.objects.filter(parent=parent, student=student).values_list("teacher_id", flat=True)
-        )
-        new = [tid for tid in teacher_ids if tid not in existing]
-        ParentStudentRelation.objects.bulk_create(
-            [ParentStudentRelation(parent=parent, student=student, teacher_id=tid) for tid in new],
-            ignore_conflicts=True,
-        )
-        if new:
-            events.send_on_commit(
-                events.parent_joined, parent_id=parent.pk, student_id=student.pk, teacher_ids=new, via=via
-            )
-        return JoinResult(role="parent", is_new_connection=bool(new), student=student)
+        is_new = _join_as_parent(user=user, student=student, teacher_ids=teacher_ids, via=via)
+        return JoinResult(role="parent", is_new_connection=is_new, student=student)
     raise ApiError(400, "INVALID_REFERRAL_CODE")
 
 
@@ -204,31 +211,12 @@ def invitation_accept(*, token: str, tg_user: dict) -> tuple[User, Invitation, b
     claimed = Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True).update(used_at=timezone.now())
     if not claimed:
         raise ApiError(410, "INVITATION_USED")
-    teacher = invitation.teacher
     if invitation.type == Invitation.Type.STUDENT:
-        if teacher.user_id == user.pk:
-            raise ApiError(400, "CANNOT_JOIN_OWN_CODE")
-        student, _ = profile_ensure(user=user, role="student")
-        is_new, restored = _link_student(teacher=teacher, student=student)
-        if is_new:
-            events.send_on_commit(
-                events.student_joined, teacher_id=teacher.pk, student_id=student.pk, via="invitation", restored=restored
-            )
+        _, is_new = _join_as_student(user=user, teacher=invitation.teacher, via="invitation")
     else:
-        if invitation.student.user_id == user.pk:
-            raise ApiError(400, "CANNOT_JOIN_OWN_CODE")
-        parent, _ = profile_ensure(user=user, role="parent")
-        _, is_new = ParentStudentRelation.objects.get_or_create(
-            parent=parent, student=invitation.student, teacher=teacher
+        is_new = _join_as_parent(
+            user=user, student=invitation.student, teacher_ids=[invitation.teacher_id], via="invitation"
         )
-        if is_new:
-            events.send_on_commit(
-                events.parent_joined,
-                parent_id=parent.pk,
-                student_id=invitation.student_id,
-                teacher_ids=[teacher.pk],
-                via="invitation",
-            )
     return user, invitation, is_new
 
 

@@ -59,20 +59,11 @@ def subscription_json(sub: Subscription | None, now: datetime | None = None) -> 
 
 
 def archived_subscription_json(sub: Subscription, now: datetime | None = None) -> dict:
-    now = _now(now)
-    return {
-        "id": str(sub.id),
-        "type": sub.type,
-        "totalLessons": sub.total_lessons,
-        "usedLessons": sub.used_lessons,
-        "remainingLessons": remaining_lessons(sub),
-        "expiresAt": iso(sub.expires_at),
-        "name": sub.name,
-        "isDeleted": sub.deleted_at is not None,
-        "isExpired": is_expired(sub, now),
-        "createdAt": iso(sub.created_at),
-        "deletedAt": iso(sub.deleted_at),
-    }
+    """The archived-list item: the Subscription shape with isDeleted/deletedAt instead of isActive."""
+    data = subscription_json(sub, now)
+    del data["isActive"]
+    data.update(isDeleted=sub.deleted_at is not None, deletedAt=iso(sub.deleted_at))
+    return data
 
 
 def teacher_name(teacher) -> str:

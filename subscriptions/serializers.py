@@ -62,17 +62,9 @@ class StudentSubscriptionOutSerializer(SubscriptionOutSerializer):
     teacherName = serializers.CharField()
 
 
-class ArchivedSubscriptionOutSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    type = serializers.ChoiceField(choices=Subscription.Type.choices)
-    totalLessons = serializers.IntegerField(allow_null=True)
-    usedLessons = serializers.IntegerField()
-    remainingLessons = serializers.IntegerField(allow_null=True)
-    expiresAt = serializers.DateTimeField(allow_null=True)
-    name = serializers.CharField(allow_null=True)
+class ArchivedSubscriptionOutSerializer(SubscriptionOutSerializer):
+    isActive = None  # the archived shape says isDeleted instead
     isDeleted = serializers.BooleanField()
-    isExpired = serializers.BooleanField()
-    createdAt = serializers.DateTimeField()
     deletedAt = serializers.DateTimeField(allow_null=True)
 
 
