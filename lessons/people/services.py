@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import (
     RESTORE_DAYS,
+    ParentProfile,
     ParentStudentRelation,
     StudentNotificationSettings,
     StudentProfile,
@@ -59,21 +60,13 @@ def _user_update(*, user: User, data: dict, fields: dict) -> None:
 
 
 @transaction.atomic
-def student_profile_update(*, student: StudentProfile, data: dict) -> StudentProfile:
+def own_profile_update(*, profile: StudentProfile | ParentProfile, data: dict) -> StudentProfile | ParentProfile:
+    """PATCH /students/me and /parents/me: `customFields` (replaced wholesale) and the user's `timezone`."""
     if "customFields" in data:
-        student.custom_fields = data["customFields"]
-        student.save(update_fields=["custom_fields", "updated_at"])
-    _user_update(user=student.user, data=data, fields={"timezone": "timezone"})
-    return student
-
-
-@transaction.atomic
-def parent_profile_update(*, parent, data: dict):
-    if "customFields" in data:
-        parent.custom_fields = data["customFields"]
-        parent.save(update_fields=["custom_fields", "updated_at"])
-    _user_update(user=parent.user, data=data, fields={"timezone": "timezone"})
-    return parent
+        profile.custom_fields = data["customFields"]
+        profile.save(update_fields=["custom_fields", "updated_at"])
+    _user_update(user=profile.user, data=data, fields={"timezone": "timezone"})
+    return profile
 
 
 # --- teacher ↔ student link -----------------------------------------------------------------------------

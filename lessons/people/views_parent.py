@@ -31,7 +31,7 @@ class ParentMeView(ParentView):
     @extend_schema(request=s.ProfileUpdateSerializer)
     def patch(self, request):
         data = s.validated(s.ProfileUpdateSerializer, request.data)
-        return Response(profile_json(services.parent_profile_update(parent=request.profile, data=data)))
+        return Response(profile_json(services.own_profile_update(profile=request.profile, data=data)))
 
 
 @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)

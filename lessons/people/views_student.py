@@ -49,7 +49,7 @@ class StudentMeView(StudentView):
     @extend_schema(request=s.ProfileUpdateSerializer)
     def patch(self, request):
         data = s.validated(s.ProfileUpdateSerializer, request.data)
-        return Response(profile_json(services.student_profile_update(student=request.profile, data=data)))
+        return Response(profile_json(services.own_profile_update(profile=request.profile, data=data)))
 
 
 @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
