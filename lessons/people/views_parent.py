@@ -11,7 +11,7 @@ from tutorcal.errors import ApiError, parse_uuid
 
 from . import selectors, services
 from . import serializers as s
-from .views_student import profile_json
+from .views_student import OwnProfileMixin
 
 TAGS = ["parent"]
 
@@ -24,14 +24,8 @@ class ParentView(APIView):
 
 
 @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
-class ParentMeView(ParentView):
-    def get(self, request):
-        return Response(profile_json(request.profile))
-
-    @extend_schema(request=s.ProfileUpdateSerializer)
-    def patch(self, request):
-        data = s.validated(s.ProfileUpdateSerializer, request.data)
-        return Response(profile_json(services.own_profile_update(profile=request.profile, data=data)))
+class ParentMeView(OwnProfileMixin, ParentView):
+    pass
 
 
 @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)

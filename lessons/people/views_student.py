@@ -41,8 +41,9 @@ class StudentView(APIView):
     permission_classes = [IsStudent]
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
-class StudentMeView(StudentView):
+class OwnProfileMixin:
+    """GET/PATCH …/me of a student or a parent (same shape, same service)."""
+
     def get(self, request):
         return Response(profile_json(request.profile))
 
@@ -50,6 +51,11 @@ class StudentMeView(StudentView):
     def patch(self, request):
         data = s.validated(s.ProfileUpdateSerializer, request.data)
         return Response(profile_json(services.own_profile_update(profile=request.profile, data=data)))
+
+
+@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+class StudentMeView(OwnProfileMixin, StudentView):
+    pass
 
 
 @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
