@@ -52,6 +52,20 @@ if not DEBUG:
         raise ImproperlyConfigured("JWT_SECRET must be at least 32 characters")
     if SECRET_KEY == _DEV_SECRET or JWT_SECRET == _DEV_SECRET:
         raise ImproperlyConfigured("Development secrets cannot be used with DJANGO_DEBUG=False")
+    # The published .env.example placeholders ("change-me…") are as public as a hard-coded fallback.
+    _placeholders = [
+        name
+        for name, value in [
+            ("DJANGO_SECRET_KEY", SECRET_KEY),
+            ("JWT_SECRET", JWT_SECRET),
+            ("BOT_ADMIN_SECRET", BOT_ADMIN_SECRET),
+            ("TELEGRAM_WEBHOOK_SECRET", TELEGRAM_WEBHOOK_SECRET),
+        ]
+        if value.strip().lower().startswith("change-me")
+    ]
+    if _placeholders:
+        names = ", ".join(_placeholders)
+        raise ImproperlyConfigured(f"These secrets still hold the .env.example placeholder, set real ones: {names}")
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -195,7 +209,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "tutorcal.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": AUTH_THROTTLE_RATE, "auth_user": AUTH_THROTTLE_RATE},
-    "NUM_PROXIES": TRUSTED_PROXIES or None,
+    # 0 = no proxy: REMOTE_ADDR (None would make DRF trust the whole client-sent X-Forwarded-For).
+    "NUM_PROXIES": max(0, TRUSTED_PROXIES),
     "UNAUTHENTICATED_USER": None,
 }
 if DEBUG:
@@ -242,7 +257,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }
 
 # Realtime: how long a WebSocket ticket is valid (seconds) and the presence heartbeat expiry.
