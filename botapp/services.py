@@ -198,6 +198,7 @@ class _Audience:
     child: str | None = None
     child_id: uuid.UUID | None = None
     lessons: list[dict] = field(default_factory=list)
+    total: int | None = None  # how many lessons the message is about when only the first one is loaded
 
 
 def _uuid_set(values) -> set:
@@ -210,8 +211,12 @@ def _uuid_set(values) -> set:
     return out
 
 
-def _audiences(lessons: list[Lesson], *, student_ids: set | None, future_only: bool = True) -> list[_Audience]:
-    """Students of the lessons (optionally only `student_ids`) and their parents whose relation allows it."""
+def _audiences(
+    lessons: list[Lesson], *, student_ids: set | None, future_only: bool = True, firsts: dict | None = None
+) -> list[_Audience]:
+    """Students of the lessons (optionally only `student_ids`) and their parents whose relation allows it.
+    `firsts` ({student: (first lesson id, count)}, see `_first_lessons`) keeps each student to their first
+    lesson and says how many there are, when only those first lessons were loaded."""
     now = timezone.now()
     by_student: dict = {}
     pairs = set()
@@ -224,7 +229,11 @@ def _audiences(lessons: list[Lesson], *, student_ids: set | None, future_only: b
                 continue
             if student_ids is None and row.attendance == LessonStudent.Attendance.CANCELLED:
                 continue
+            if firsts is not None and firsts.get(row.student_id, (None,))[0] != lesson.id:
+                continue
             aud = by_student.setdefault(row.student_id, _Audience(user=row.student.user))
+            if firsts is not None:
+                aud.total = firsts[row.student_id][1]
             aud.lessons.append(data)
             pairs.add((lesson.teacher_id, row.student_id))
             aud.child_id = row.student_id
@@ -235,8 +244,27 @@ def _audiences(lessons: list[Lesson], *, student_ids: set | None, future_only: b
     for aud in list(by_student.values()):
         teacher_id = teacher_of[aud.lessons[0]["id"]]
         for parent_user in parents.get((teacher_id, aud.child_id), []):
-            out.append(_Audience(user=parent_user, child=aud.child, child_id=aud.child_id, lessons=aud.lessons))
+            out.append(
+                _Audience(
+                    user=parent_user, child=aud.child, child_id=aud.child_id, lessons=aud.lessons, total=aud.total
+                )
+            )
     return out
+
+
+def _first_lessons(lesson_ids: set, student_ids: set | None) -> dict:
+    """{student: (id of their first future lesson among `lesson_ids`, how many they have)} from one light
+    query, so a 52-lesson series loads one lesson with its people instead of 52 (same filters as _audiences)."""
+    rows = LessonStudent.objects.filter(lesson_id__in=lesson_ids, lesson__start_at__gt=timezone.now())
+    if student_ids is not None:
+        rows = rows.filter(student_id__in=student_ids)
+    else:
+        rows = rows.exclude(attendance=LessonStudent.Attendance.CANCELLED)
+    firsts: dict = {}
+    for student_id, lesson_id in rows.order_by("lesson__start_at", "lesson_id").values_list("student_id", "lesson_id"):
+        first, count = firsts.get(student_id, (lesson_id, 0))
+        firsts[student_id] = (first, count + 1)
+    return firsts
 
 
 def _fan_out(audiences: list[_Audience], *, event_type: str, single, many, student_users: set) -> list[Message]:
@@ -249,10 +277,11 @@ def _fan_out(audiences: list[_Audience], *, event_type: str, single, many, stude
         is_parent = aud.user.pk not in student_users
         child = aud.child if is_parent else None
         tz = aud.user.timezone
-        text = single(first, tz, child) if len(lessons) == 1 else many(len(lessons), first, tz, child)
+        count = aud.total or len(lessons)
+        text = single(first, tz, child) if count == 1 else many(count, first, tz, child)
         extra = [aud.child_id] if is_parent else []
-        if len(lessons) > 1:
-            extra.append(f"x{len(lessons)}")
+        if count > 1:
+            extra.append(f"x{count}")
         messages.append(
             Message(
                 event_type=event_type,
@@ -273,8 +302,13 @@ def _student_users(lessons: list[Lesson]) -> set:
 
 def notify_lessons_created(*, lesson_ids, student_ids=None) -> int:
     """lesson_created / lesson_students_added: each (new) student hears once — a series gives one summary."""
-    lessons = list(selectors.lessons_with_people().filter(id__in=_uuid_set(lesson_ids)))
-    audiences = _audiences(lessons, student_ids=_uuid_set(student_ids) if student_ids is not None else None)
+    ids = _uuid_set(lesson_ids)
+    wanted = _uuid_set(student_ids) if student_ids is not None else None
+    firsts = _first_lessons(ids, wanted) if len(ids) > 1 else None
+    if firsts is not None:
+        ids = {first for first, _ in firsts.values()}
+    lessons = list(selectors.lessons_with_people().filter(id__in=ids))
+    audiences = _audiences(lessons, student_ids=wanted, firsts=firsts)
     messages = _fan_out(
         audiences,
         event_type=EventType.LESSON_CREATED,

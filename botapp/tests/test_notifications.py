@@ -207,6 +207,32 @@ def test_a_series_gives_each_student_one_summary(api, tutor, student, django_cap
     assert "Новые занятия: 8" in row.text
 
 
+def test_a_series_partly_in_the_past_summarises_only_future_lessons_for_students_and_parents(
+    api, tutor, student, parent, make_student, django_capture_on_commit_callbacks
+):
+    other = make_student("Оля", "Группа", teacher=tutor)
+    notifications_on(student, other, parent)
+    start = timezone.now() - timedelta(days=15)  # weekly x5: three lessons in the past, two ahead
+    create_lesson(
+        api,
+        tutor,
+        [student, other],
+        start,
+        django_capture_on_commit_callbacks,
+        recurrence={"frequency": "weekly", "count": 5},
+    )
+    rows = pending(EventType.LESSON_CREATED)
+    assert sorted(r.chat_id for r in rows) == sorted(
+        [student.user.telegram_id, other.user.telegram_id, parent.user.telegram_id]
+    )
+    first_future = start + timedelta(days=21)
+    for row in rows:
+        assert "Новые занятия: 2" in row.text
+        assert abs((row.lesson_start - first_future).total_seconds()) < 1
+    [copy] = [r for r in rows if r.chat_id == parent.user.telegram_id]
+    assert "Иван" in copy.text  # the parent hears about their child only
+
+
 def test_past_lessons_notify_nobody(api, tutor, student, django_capture_on_commit_callbacks):
     notifications_on(student)
     create_lesson(api, tutor, [student], timezone.now() - timedelta(days=1), django_capture_on_commit_callbacks)
@@ -305,7 +331,7 @@ def test_queueing_a_big_event_runs_a_constant_number_of_queries(
         ids = [make_lesson(tutor, students, start=timezone.now() + timedelta(days=1 + i)).id for i in range(n_lessons)]
         return ids
 
-    one = run(1, 1)
+    one = run(1, 2)  # several lessons: the series path (first lesson per student + a count)
     with django_assert_max_num_queries(8) as small:
         services.notify_lessons_created(lesson_ids=one)
     many = run(10, 10)
