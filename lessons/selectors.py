@@ -289,7 +289,8 @@ def lesson_series_list(*, teacher_id) -> list[dict]:
     for row in series:
         recurrence = {"frequency": row["frequency"], "dayOfWeek": row["day_of_week"], "daysOfWeek": row["days_of_week"]}
         if row["end_date"] is not None:
-            recurrence["endDate"] = row["end_date"].isoformat()
+            # the reference returns endDate.toISOString(): the day's UTC midnight, as the client sent it
+            recurrence["endDate"] = f"{row['end_date'].isoformat()}T00:00:00.000Z"
         out.append(
             {
                 "id": str(row["id"]),

@@ -169,7 +169,12 @@ def test_lesson_series_list_reports_counts_students_and_subject(api, tutor, stud
     Lesson.objects.filter(id=body["lessons"][1]["id"]).update(status="cancelled")
     with django_assert_max_num_queries(4):
         (series,) = client.get(f"{BASE}/lesson-series").json()
-    assert series["recurrence"] == {"frequency": "weekly", "dayOfWeek": 1, "daysOfWeek": [1], "endDate": "2030-12-01"}
+    assert series["recurrence"] == {
+        "frequency": "weekly",
+        "dayOfWeek": 1,
+        "daysOfWeek": [1],
+        "endDate": "2030-12-01T00:00:00.000Z",
+    }
     assert (series["lessonsCount"], series["lessonsDone"], series["lessonsRemaining"]) == (3, 1, 2)
     assert series["students"] == [
         {"studentId": str(student.id), "firstName": "Иван", "lastName": "Иванов", "priceRub": 500}
