@@ -1,6 +1,8 @@
 """Input serializers of the teacher calendar API (camelCase on the wire, snake_case in validated_data).
 Unknown fields are ignored; every field is validated so nothing a client sends reaches the DB unchecked."""
 
+from zoneinfo import ZoneInfo
+
 from django.core.validators import URLValidator
 from rest_framework import serializers
 
@@ -43,6 +45,27 @@ class SubjectUpdateSerializer(serializers.Serializer):
         return value
 
 
+class OptionalUUIDField(serializers.UUIDField):
+    """A UUID, or null / "" meaning none (the reference checks these ids only "if truthy")."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, allow_null=True, **kwargs)
+
+    def to_internal_value(self, data):
+        return None if data == "" else super().to_internal_value(data)
+
+
+class LocalDateField(serializers.DateField):
+    """A date, or an ISO datetime read as its calendar day in the teacher's zone (serializer context
+    `timezone`): the reference took anything `new Date()` parses, e.g. a date picker's toISOString()."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and len(value) > 10:
+            instant = UtcDateTimeField().to_internal_value(value)
+            return instant.astimezone(ZoneInfo(self.context.get("timezone") or "Europe/Moscow")).date()
+        return super().to_internal_value(value)
+
+
 class RecurrenceSerializer(serializers.Serializer):
     frequency = serializers.ChoiceField(choices=["none", "weekly", "biweekly"])
     daysOfWeek = serializers.ListField(
@@ -54,7 +77,7 @@ class RecurrenceSerializer(serializers.Serializer):
         max_length=7,
     )
     count = serializers.IntegerField(min_value=1, max_value=200, required=False, allow_null=True)
-    endDate = serializers.DateField(source="end_date", required=False, allow_null=True, validators=[validate_supported])
+    endDate = LocalDateField(source="end_date", required=False, allow_null=True, validators=[validate_supported])
 
 
 def _meeting_url():
@@ -64,7 +87,10 @@ def _meeting_url():
 
 
 class _LessonFieldsMixin(serializers.Serializer):
-    subjectId = serializers.UUIDField(source="subject_id", required=False, allow_null=True)
+    # Keys whose null means "not given" (dropped from validated_data), as in the reference.
+    NULL_MEANS_ABSENT: tuple[str, ...] = ("student_ids",)
+
+    subjectId = OptionalUUIDField(source="subject_id")
     priceRub = serializers.IntegerField(source="price_rub", min_value=0, max_value=MAX_PRICE, required=False)
     isFree = serializers.BooleanField(source="is_free", required=False)
     meetingUrl = _meeting_url()
@@ -72,16 +98,29 @@ class _LessonFieldsMixin(serializers.Serializer):
         source="teacher_note", max_length=MAX_TEXT, required=False, allow_null=True, allow_blank=True
     )
     studentIds = serializers.ListField(
-        source="student_ids", child=serializers.UUIDField(), required=False, max_length=MAX_STUDENTS
+        source="student_ids", child=serializers.UUIDField(), required=False, allow_null=True, max_length=MAX_STUDENTS
     )
-    studentId = serializers.UUIDField(source="student_id", required=False, allow_null=True)
+    studentId = OptionalUUIDField(source="student_id")
     recurrence = RecurrenceSerializer(required=False, allow_null=True)
 
     def validate_meetingUrl(self, value):
         return value or None
 
+    def validate(self, attrs):
+        for key in self.NULL_MEANS_ABSENT:
+            if key in attrs and attrs[key] is None:
+                del attrs[key]
+        return attrs
+
 
 class LessonCreateSerializer(_LessonFieldsMixin):
+    # reference §3.1: priceRub || 0, isFree || false, studentIds || [studentId]
+    NULL_MEANS_ABSENT = ("student_ids", "price_rub", "is_free")
+
+    priceRub = serializers.IntegerField(
+        source="price_rub", min_value=0, max_value=MAX_PRICE, required=False, allow_null=True
+    )
+    isFree = serializers.BooleanField(source="is_free", required=False, allow_null=True)
     startAt = UtcDateTimeField(source="start_at")
     durationMinutes = serializers.IntegerField(source="duration_minutes", min_value=1, max_value=MAX_DURATION_MINUTES)
     paymentType = serializers.ChoiceField(source="payment_type", choices=PAYMENT_TYPE, required=False, allow_null=True)
@@ -123,7 +162,10 @@ class LessonListQuerySerializer(serializers.Serializer):
 
 class LessonStudentAddSerializer(serializers.Serializer):
     studentId = serializers.UUIDField(source="student_id")
-    priceRub = serializers.IntegerField(source="price_rub", min_value=0, max_value=MAX_PRICE, required=False)
+    # null = the lesson's price (reference: body.priceRub ?? lesson.priceRub)
+    priceRub = serializers.IntegerField(
+        source="price_rub", min_value=0, max_value=MAX_PRICE, required=False, allow_null=True
+    )
 
 
 class LessonStudentUpdateSerializer(serializers.Serializer):
@@ -138,7 +180,9 @@ class CompletionStudentSerializer(serializers.Serializer):
     paymentStatus = serializers.ChoiceField(
         source="payment_status", choices=PAYMENT_STATUS, required=False, allow_null=True
     )
-    useSubscription = serializers.BooleanField(source="use_subscription", required=False, default=False)
+    useSubscription = serializers.BooleanField(
+        source="use_subscription", required=False, allow_null=True, default=False
+    )
 
 
 class LessonCompleteSerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
 """Teacher calendar API (/api/teachers/me/subjects, /me/lessons, /me/lesson-series): thin views over
 lessons.services (writes) and lessons.selectors (reads). Reference §2.2, §2.4; decisions §2, §4."""
 
+import uuid
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,10 +25,19 @@ APPLY_TO_SERIES = OpenApiParameter(
 )
 
 
-def _body(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
+def _body(serializer_class, request, **context) -> dict:
+    serializer = serializer_class(data=request.data, context=context)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def _student_path_id(value: str) -> uuid.UUID:
+    """A malformed id names no student: the nil UUID matches no row, so the lesson is still checked first
+    (404 LESSON_NOT_FOUND for someone else's lesson, else 404 STUDENT_NOT_ON_LESSON), as in the reference."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return uuid.UUID(int=0)
 
 
 class TeacherView(APIView):
@@ -36,6 +46,10 @@ class TeacherView(APIView):
     @property
     def teacher(self):
         return self.request.profile
+
+    @property
+    def zone_name(self) -> str:
+        return self.teacher.user.timezone or "Europe/Moscow"
 
     def lesson_json(self, lesson_id, *, status_code: int = 200) -> Response:
         found = selectors.teacher_lesson_dict(teacher_id=self.teacher.id, lesson_id=lesson_id)
@@ -144,7 +158,7 @@ class LessonsView(TeacherView):
         query = s.LessonListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         q = query.validated_data
-        zone = ZoneInfo(self.teacher.user.timezone or "Europe/Moscow")
+        zone = ZoneInfo(self.zone_name)
         start = parse_instant(q["from"], "from", zone=zone, end=False)
         end = parse_instant(q["to"], "to", zone=zone, end=True)
         if start > end:
@@ -163,7 +177,7 @@ class LessonsView(TeacherView):
 
     @extend_schema(request=s.LessonCreateSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
-        data = _body(s.LessonCreateSerializer, request)
+        data = _body(s.LessonCreateSerializer, request, timezone=self.zone_name)
         student_ids = data.get("student_ids")
         if student_ids is None and data.get("student_id") is not None:
             student_ids = [data["student_id"]]
@@ -199,7 +213,7 @@ class LessonDetailView(TeacherView):
     @extend_schema(request=s.LessonUpdateSerializer, parameters=[APPLY_TO_SERIES], responses=OpenApiTypes.OBJECT)
     def patch(self, request, lesson_id: str):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
-        data = dict(_body(s.LessonUpdateSerializer, request))
+        data = dict(_body(s.LessonUpdateSerializer, request, timezone=self.zone_name))
         if data.get("meeting_url") == "":
             data["meeting_url"] = None
         result = services.lesson_update(
@@ -241,7 +255,7 @@ class LessonStudentDetailView(TeacherView):
     @extend_schema(request=s.LessonStudentUpdateSerializer, responses=OpenApiTypes.OBJECT)
     def patch(self, request, lesson_id: str, student_id: str):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
-        sid = parse_uuid(student_id, "STUDENT_NOT_ON_LESSON")
+        sid = _student_path_id(student_id)
         data = _body(s.LessonStudentUpdateSerializer, request)
         row = services.lesson_student_update(teacher=self.teacher, lesson_id=lid, student_id=sid, data=data)
         return Response({"success": True, "paymentStatus": row.payment_status, "priceRub": row.price_rub})
@@ -249,7 +263,7 @@ class LessonStudentDetailView(TeacherView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def delete(self, request, lesson_id: str, student_id: str):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
-        sid = parse_uuid(student_id, "STUDENT_NOT_ON_LESSON")
+        sid = _student_path_id(student_id)
         services.lesson_student_remove(teacher=self.teacher, lesson_id=lid, student_id=sid)
         return self.lesson_json(lid)
 
