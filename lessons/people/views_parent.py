@@ -69,8 +69,8 @@ class ChildTeacherDetailView(ParentView):
         rels = self.relations(request, child_id)
         tid = parse_uuid(teacher_id, "TEACHER_NOT_FOUND")
         rel = next((r for r in rels if r.teacher_id == tid), None)
-        if rel is None:
-            raise ApiError(404, "TEACHER_NOT_FOUND")
+        if rel is None:  # the reference requires a relation for (parent, child, teacher): 403, not 404
+            raise ApiError(403, "NOT_YOUR_CHILD")
         (teacher,) = selectors.child_teachers(parent_id=request.profile.id, rels=[rel])
         rows = selectors.child_rows(request.profile.id, rel.student_id).filter(lesson__teacher_id=tid)
         agg = rows.aggregate(**selectors.stats_aggregates())

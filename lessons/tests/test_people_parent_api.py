@@ -59,7 +59,8 @@ def test_children_and_detail_cover_only_related_teachers(api, tutor, student, pa
     assert debt["totalDebt"]["unpaidAmountRub"] == 800 and [t["teacherId"] for t in debt["byTeacher"]] == [
         str(tutor.id)
     ]
-    assert client.get(f"/api/parents/me/children/{student.id}/teachers/{unrelated_tutor.id}").status_code == 404
+    res = client.get(f"/api/parents/me/children/{student.id}/teachers/{unrelated_tutor.id}")
+    assert res.status_code == 403 and res.json()["message"] == "NOT_YOUR_CHILD"
     hidden = unrelated_tutor.profile.lessons.first()
     assert client.get(f"/api/parents/me/children/{student.id}/lessons/{hidden.id}").status_code == 404
 
@@ -71,6 +72,26 @@ def test_child_teachers_and_teacher_detail_with_debt(api, tutor, student, parent
     assert {t["teacherId"] for t in teachers} == {str(tutor.id), str(second_tutor.id)}
     detail = client.get(f"/api/parents/me/children/{student.id}/teachers/{second_tutor.id}").json()
     assert detail["debt"]["unpaidAmountRub"] == 300 and detail["statsWithTeacher"]["totalLessonsAttended"] == 1
+
+
+def test_teacher_detail_needs_a_relation_with_that_teacher_else_403_not_your_child(
+    api, student, parent, stranger_tutor, unrelated_tutor
+):
+    client = api(parent)
+    for teacher in (unrelated_tutor, stranger_tutor):  # linked to the child without a relation / not linked
+        res = client.get(f"/api/parents/me/children/{student.id}/teachers/{teacher.id}")
+        assert res.status_code == 403 and res.json()["message"] == "NOT_YOUR_CHILD"
+    res = client.get(f"/api/parents/me/children/{student.id}/teachers/not-a-uuid")
+    assert res.status_code == 404 and res.json()["message"] == "TEACHER_NOT_FOUND"
+
+
+def test_empty_filter_values_mean_no_filter(api, tutor, student, parent):
+    make_lesson(tutor.profile, [student.profile], days=1)
+    url = f"/api/parents/me/children/{student.id}/lessons"
+    now = timezone.now()
+    query = {"from": (now - timedelta(days=5)).isoformat(), "to": (now + timedelta(days=5)).isoformat()}
+    res = api(parent).get(url, {**query, "subjectId": "", "teacherId": "", "status": ""})
+    assert res.status_code == 200 and len(res.json()) == 1
 
 
 def test_lesson_detail_and_stats(api, tutor, student, parent):
