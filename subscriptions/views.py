@@ -82,13 +82,14 @@ class SubscriptionDeleteView(TeacherView):
 @extend_schema(tags=["teacher subscriptions"])
 class SubscriptionRestoreView(TeacherView):
     @extend_schema(
-        operation_id="teacher_subscription_restore", request=None, responses={200: s.SubscriptionOutSerializer}
+        operation_id="teacher_subscription_restore", request=None, responses={201: s.SubscriptionOutSerializer}
     )
     def post(self, request, subscription_id: str):
         subscription = services.subscription_restore(
             teacher_id=request.profile.id, subscription_id=parse_uuid(subscription_id, "SUBSCRIPTION_NOT_FOUND")
         )
-        return Response(selectors.subscription_json(subscription))
+        # Every POST is 201 in the reference (NestJS default), restore included.
+        return Response(selectors.subscription_json(subscription), status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["teacher subscriptions"])

@@ -64,10 +64,15 @@ class NoteField(serializers.CharField):
 
 
 class TeacherProfileUpdateSerializer(serializers.Serializer):
+    """`bio` and `city` are nullable in the reference: null clears them (stored as "")."""
+
     displayName = serializers.CharField(max_length=255, required=False)
-    bio = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    city = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    bio = serializers.CharField(max_length=2000, required=False, allow_blank=True, allow_null=True)
+    city = serializers.CharField(max_length=255, required=False, allow_blank=True, allow_null=True)
     timezone = TimezoneField(required=False)
+
+    def validate(self, attrs):
+        return {key: "" if value is None and key in ("bio", "city") else value for key, value in attrs.items()}
 
 
 class ProfileUpdateSerializer(serializers.Serializer):

@@ -3,6 +3,7 @@ Every query is scoped by request.profile (the authenticated StudentProfile)."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -113,12 +114,13 @@ class LessonDetailView(StudentView):
         return Response(selectors.student_lesson_detail(student_id=request.profile.id, lesson_id=lid))
 
 
-@extend_schema(tags=TAGS, request=None, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, request=None, responses={201: OpenApiTypes.OBJECT})
 class LessonCancelView(StudentView):
     def post(self, request, lesson_id):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
         services.student_lesson_cancel(student=request.profile, lesson_id=lid)
-        return Response(selectors.student_lesson_detail(student_id=request.profile.id, lesson_id=lid))
+        detail = selectors.student_lesson_detail(student_id=request.profile.id, lesson_id=lid)
+        return Response(detail, status=status.HTTP_201_CREATED)  # every POST is 201 in the reference
 
 
 @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)

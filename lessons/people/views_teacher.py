@@ -111,12 +111,12 @@ class StudentDetailView(TeacherView):
         return Response({"success": True, "action": "archived", "restoreUntil": iso(restore_until)})
 
 
-@extend_schema(tags=TAGS, request=None, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, request=None, responses={201: OpenApiTypes.OBJECT})
 class StudentRestoreView(TeacherView):
     def post(self, request, student_id):
         sid = parse_uuid(student_id, "ARCHIVED_STUDENT_NOT_FOUND")
         services.student_restore(teacher=request.profile, student_id=sid)
-        return Response({"success": True})
+        return Response({"success": True}, status=status.HTTP_201_CREATED)  # every POST is 201 in the reference
 
 
 @extend_schema(tags=TAGS, request=None, responses={201: OpenApiTypes.OBJECT})

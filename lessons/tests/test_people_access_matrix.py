@@ -66,7 +66,7 @@ STUDENT = [
     ("get", "/api/students/me/teachers/{t}", None, 200),
     ("get", "/api/students/me/lessons/{l}", None, 200),
     ("patch", "/api/students/me/lessons/{l}", {"studentNotePrivate": "x"}, 200),
-    ("post", "/api/students/me/lessons/{l}/cancel", None, 200),
+    ("post", "/api/students/me/lessons/{l}/cancel", None, 201),  # every POST is 201, as in the reference
     ("get", "/api/students/me/stats/teacher/{t}", None, 200),
 ]
 PARENT = [

@@ -89,6 +89,13 @@ def test_lessons_list_filters_and_constant_queries(api, tutor, student, django_a
     assert len(client.get("/api/students/me/lessons", {**_range(), "teacherId": str(student.id)}).json()) == 0
 
 
+def test_empty_filter_values_mean_no_filter(api, tutor, student):
+    make_lesson(tutor.profile, [student.profile], days=1)
+    res = api(student).get("/api/students/me/lessons", {**_range(), "subjectId": "", "teacherId": "", "status": ""})
+    assert res.status_code == 200 and len(res.json()) == 1
+    assert api(student).get("/api/students/me/lessons", {**_range(), "status": "bogus"}).status_code == 400
+
+
 def test_date_only_to_includes_that_whole_day_in_the_users_zone(api, tutor, student):
     from datetime import UTC, datetime
 
@@ -147,7 +154,7 @@ def test_cancel_of_an_individual_lesson_cancels_it_by_the_student(
             res = api(student).post(f"/api/students/me/lessons/{lesson.id}/cancel")
     finally:
         events.lesson_cancelled.disconnect(handler)
-    assert res.status_code == 200 and res.json()["status"] == "cancelled" and res.json()["cancelledBy"] == "student"
+    assert res.status_code == 201 and res.json()["status"] == "cancelled" and res.json()["cancelledBy"] == "student"
     assert got == [
         {
             "signal": events.lesson_cancelled,
@@ -163,7 +170,7 @@ def test_cancel_in_a_group_cancels_only_the_students_participation(api, tutor, s
     other = make_student("Оля", teacher=tutor)
     lesson = make_lesson(tutor.profile, [student.profile, other.profile], days=1)
     res = api(student).post(f"/api/students/me/lessons/{lesson.id}/cancel")
-    assert res.status_code == 200 and res.json()["status"] == "planned" and res.json()["attendance"] == "cancelled"
+    assert res.status_code == 201 and res.json()["status"] == "planned" and res.json()["attendance"] == "cancelled"
     assert LessonStudent.objects.get(lesson=lesson, student=other.profile).attendance == "unknown"
     again = api(student).post(f"/api/students/me/lessons/{lesson.id}/cancel")
     assert again.status_code == 403 and again.json()["message"] == "LESSON_NOT_CANCELLABLE"

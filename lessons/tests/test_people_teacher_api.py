@@ -61,6 +61,14 @@ def test_teacher_profile_returns_timezone_and_patch_whitelists_fields(api, tutor
     assert res.json()["city"] == "Казань" and res.json()["referralCode"] == body["referralCode"]
 
 
+def test_teacher_profile_patch_accepts_null_bio_and_city_as_clearing_them(api, tutor):
+    client = api(tutor)
+    client.patch("/api/teachers/me", {"bio": "Математика", "city": "Омск"}, format="json")
+    res = client.patch("/api/teachers/me", {"bio": None, "city": None}, format="json")
+    assert res.status_code == 200 and res.json()["bio"] == "" and res.json()["city"] == ""
+    assert client.patch("/api/teachers/me", {"displayName": None}, format="json").status_code == 400
+
+
 def test_teacher_profile_rejects_an_unknown_time_zone(api, tutor):
     res = api(tutor).patch("/api/teachers/me", {"timezone": "Mars/Olympus"}, format="json")
     assert res.status_code == 400
@@ -202,7 +210,7 @@ def test_restore_brings_back_the_link_and_the_parent_relations(
     assert client.get(f"/api/teachers/me/students/{student.id}/parents").json()[0]["parentId"] == str(parent.id)
     with django_capture_on_commit_callbacks(execute=True):
         res = client.post(f"/api/teachers/me/students/{student.id}/restore")
-    assert res.status_code == 200 and res.json() == {"success": True}
+    assert res.status_code == 201 and res.json() == {"success": True}  # every POST is 201, as in the reference
     assert [c["childId"] for c in api(parent).get("/api/parents/me/children").json()] == [str(student.id)]
     assert client.get("/api/teachers/me/students").json()["archivedCount"] == 0
     assert [n for n, _ in captured if n.startswith("student_")] == ["student_archived", "student_restored"]
@@ -272,6 +280,8 @@ def test_student_lessons_filter_on_the_students_own_row(api, tutor, student, mak
     assert len(client.get(url, {"attendance": "attended"}).json()) == 2
     for bad in ({"status": "weird"}, {"attendance": "x"}, {"subjectId": "nope"}, {"from": "yesterday"}):
         assert client.get(url, bad).status_code == 400
+    empty = {"status": "", "paymentStatus": "", "attendance": "", "subjectId": "", "from": "", "to": ""}
+    assert len(client.get(url, empty).json()) == 3  # an empty value is no filter, as in the reference
 
 
 def test_debt_and_stats_endpoints(api, tutor, student):

@@ -262,7 +262,7 @@ def test_malformed_subscription_ids_are_404(api, tutor):
 def test_restore_brings_a_deleted_subscription_back(api, tutor, student):
     sub = make_sub(tutor, student, used_lessons=2, deleted_at=timezone.now())
     response = api(tutor).post(f"/api/teachers/me/subscriptions/{sub.id}/restore")
-    assert response.status_code == 200
+    assert response.status_code == 201  # every POST is 201, as in the reference
     assert response.json()["id"] == str(sub.id) and response.json()["usedLessons"] == 2
     assert response.json()["isActive"] is True
     assert api(tutor).get(sub_url(student.id)).json()["id"] == str(sub.id)
