@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from rest_framework_simplejwt.token_blacklist.admin import OutstandingTokenAdmin as BaseOutstandingTokenAdmin
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from .models import (
     Invitation,
@@ -96,3 +98,15 @@ class InvitationAdmin(admin.ModelAdmin):
     list_select_related = ["teacher", "student__user"]
     raw_id_fields = ["teacher", "student"]
     exclude = ["token"]  # a live secret: never shown
+
+
+# simplejwt stores every refresh token as a signed JWT; staff see who/when, never the token itself.
+admin.site.unregister(OutstandingToken)
+
+
+@admin.register(OutstandingToken)
+class OutstandingTokenAdmin(BaseOutstandingTokenAdmin):
+    fields = ["jti", "user", "created_at", "expires_at"]
+
+    def get_readonly_fields(self, *args, **kwargs) -> list[str]:
+        return list(self.fields)

@@ -5,7 +5,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 
 from .models import User
 from .selectors import users_with_profiles
-from .tokens import access_is_revoked
+from .tokens import token_is_revoked
 
 
 def _fail(code: str) -> AuthenticationFailed:
@@ -22,7 +22,7 @@ class ProfileJWTAuthentication(JWTAuthentication):
             token = super().get_validated_token(raw_token)
         except InvalidToken:
             raise _fail("Unauthorized") from None
-        if access_is_revoked(token):
+        if token_is_revoked(token):
             raise _fail("Unauthorized")
         return token
 

@@ -82,13 +82,14 @@ def profiles_json(user: User) -> dict:
     return out
 
 
-def session_json(user: User, role: str | None) -> dict:
-    """{user, roles, currentRole, token, refreshToken}: tokens only when a role is chosen."""
+def session_json(user: User, role: str | None, *, session: str | None = None) -> dict:
+    """{user, roles, currentRole, token, refreshToken}: tokens only when a role is chosen (a new login session
+    unless `session` continues one)."""
     from .tokens import issue_tokens
 
     body = {"user": user_json(user), "roles": roles_of(user), "currentRole": role, "token": None, "refreshToken": None}
     if role:
-        tokens = issue_tokens(user, role)
+        tokens = issue_tokens(user, role, session=session)
         body.update(token=tokens["token"], refreshToken=tokens["refreshToken"])
     return body
 

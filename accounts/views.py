@@ -18,7 +18,7 @@ from .authentication import ProfileJWTAuthentication
 from .selectors import profile_of, roles_of, users_with_profiles
 from .telegram import InvalidInitData, validate_init_data
 from .throttles import AUTH_THROTTLES
-from .tokens import access_revoke, issue_tokens, refresh_blacklist, refresh_rotate
+from .tokens import access_revoke, issue_tokens, refresh_blacklist, refresh_rotate, session_revoke
 
 
 def verified_telegram_user(init_data: str) -> dict:
@@ -112,7 +112,8 @@ class AddRoleView(AuthView):
     def post(self, request):
         role = self.body(request)["role"]
         services.role_add(user=request.user, role=role)
-        return Response(s.session_json(request.user, role), status=status.HTTP_201_CREATED)
+        session = request.auth.get("sid")
+        return Response(s.session_json(request.user, role, session=session), status=status.HTTP_201_CREATED)
 
 
 @extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
@@ -133,18 +134,18 @@ class RefreshView(PublicAuthView):
     def post(self, request):
         raw = self.body(request).get("refreshToken")
         if raw:
-            user_id, role = refresh_rotate(raw)
+            user_id, role, session = refresh_rotate(raw)
             user = users_with_profiles().filter(pk=user_id, is_active=True, deleted_at__isnull=True).first()
         else:
             authenticated = ProfileJWTAuthentication().authenticate(request._request)
             if authenticated is None:
                 raise ApiError(401, "Unauthorized")
-            user, role = authenticated[0], authenticated[1].get("role")
+            user, role, session = authenticated[0], authenticated[1].get("role"), authenticated[1].get("sid")
         if user is None:
             raise ApiError(401, "USER_NOT_FOUND")
         if role and profile_of(user, role) is None:
             raise ApiError(401, "ROLE_NOT_AVAILABLE")
-        return Response(issue_tokens(user, role))
+        return Response(issue_tokens(user, role, session=session))
 
 
 @extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
@@ -158,6 +159,7 @@ class LogoutView(AuthView):
             refresh_blacklist(raw, user=request.user)
         if isinstance(request.auth, AccessToken):
             access_revoke(request.auth)
+            session_revoke(request.auth)  # the session's refresh token too, even when the client did not send it
         return Response({"message": "Вы вышли из системы"})
 
 
@@ -269,7 +271,8 @@ class ActivateBetaView(AuthView):
         }
         role = request.auth.get("role")
         if role:
-            body.update(issue_tokens(request.user, role))  # fresh claim, no stale isBetaTester
+            # fresh claim, no stale isBetaTester; same login session
+            body.update(issue_tokens(request.user, role, session=request.auth.get("sid")))
         return Response(body)
 
 
