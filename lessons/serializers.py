@@ -1,9 +1,8 @@
 """Input serializers of the teacher calendar API (camelCase on the wire, snake_case in validated_data).
 Unknown fields are ignored; every field is validated so nothing a client sends reaches the DB unchecked."""
 
-from zoneinfo import ZoneInfo
-
 from django.core.validators import URLValidator
+from django.utils import timezone
 from rest_framework import serializers
 
 from tutorcal.timeutil import UtcDateTimeField, validate_supported
@@ -56,13 +55,13 @@ class OptionalUUIDField(serializers.UUIDField):
 
 
 class LocalDateField(serializers.DateField):
-    """A date, or an ISO datetime read as its calendar day in the teacher's zone (serializer context
-    `timezone`): the reference took anything `new Date()` parses, e.g. a date picker's toISOString()."""
+    """A date, or an ISO datetime read as its calendar day in the active (the teacher's) zone: the reference
+    took anything `new Date()` parses, e.g. a date picker's toISOString()."""
 
     def to_internal_value(self, value):
         if isinstance(value, str) and len(value) > 10:
             instant = UtcDateTimeField().to_internal_value(value)
-            return instant.astimezone(ZoneInfo(self.context.get("timezone") or "Europe/Moscow")).date()
+            return timezone.localtime(instant).date()
         return super().to_internal_value(value)
 
 

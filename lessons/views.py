@@ -2,9 +2,11 @@
 lessons.services (writes) and lessons.selectors (reads). Reference §2.2, §2.4; decisions §2, §4."""
 
 import uuid
-from datetime import UTC, datetime, time, timedelta
+from contextlib import nullcontext
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -25,9 +27,11 @@ APPLY_TO_SERIES = OpenApiParameter(
 )
 
 
-def _body(serializer_class, request, **context) -> dict:
-    serializer = serializer_class(data=request.data, context=context)
-    serializer.is_valid(raise_exception=True)
+def _body(serializer_class, request, *, zone: ZoneInfo | None = None) -> dict:
+    """Validated body; with `zone`, naive datetimes (and endDate days) are read in the teacher's zone."""
+    serializer = serializer_class(data=request.data)
+    with timezone.override(zone) if zone is not None else nullcontext():
+        serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
 
@@ -48,8 +52,8 @@ class TeacherView(APIView):
         return self.request.profile
 
     @property
-    def zone_name(self) -> str:
-        return self.teacher.user.timezone or "Europe/Moscow"
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.teacher.user.timezone or "Europe/Moscow")
 
     def lesson_json(self, lesson_id, *, status_code: int = 200) -> Response:
         found = selectors.teacher_lesson_dict(teacher_id=self.teacher.id, lesson_id=lesson_id)
@@ -110,8 +114,9 @@ class SubjectRestoreView(TeacherView):
 
 
 def parse_instant(value: str, name: str, *, zone: ZoneInfo, end: bool) -> datetime:
-    """ISO datetime (naive = UTC), or a date meaning the whole day in the teacher's zone: its first instant
-    for `from`, its last for `to` (inclusive, like the student/parent lists)."""
+    """ISO datetime (naive = wall-clock time in the teacher's zone, like a lesson's startAt), or a date meaning
+    the whole day in the teacher's zone: its first instant for `from`, its last for `to` (inclusive, like the
+    student/parent lists)."""
     parsed = None
     try:
         if len(value) == 10:
@@ -126,7 +131,7 @@ def parse_instant(value: str, name: str, *, zone: ZoneInfo, end: bool) -> dateti
         parsed = None
     if parsed is None or not in_supported_range(parsed):
         raise ApiError(400, f"INVALID_{name.upper()}_DATE")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed if parsed.tzinfo else timezone.make_aware(parsed, zone)
 
 
 def series_json(result: services.SeriesResult, *, full: bool) -> dict:
@@ -158,7 +163,7 @@ class LessonsView(TeacherView):
         query = s.LessonListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         q = query.validated_data
-        zone = ZoneInfo(self.zone_name)
+        zone = self.zone
         start = parse_instant(q["from"], "from", zone=zone, end=False)
         end = parse_instant(q["to"], "to", zone=zone, end=True)
         if start > end:
@@ -177,7 +182,7 @@ class LessonsView(TeacherView):
 
     @extend_schema(request=s.LessonCreateSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
-        data = _body(s.LessonCreateSerializer, request, timezone=self.zone_name)
+        data = _body(s.LessonCreateSerializer, request, zone=self.zone)
         student_ids = data.get("student_ids")
         if student_ids is None and data.get("student_id") is not None:
             student_ids = [data["student_id"]]
@@ -213,7 +218,7 @@ class LessonDetailView(TeacherView):
     @extend_schema(request=s.LessonUpdateSerializer, parameters=[APPLY_TO_SERIES], responses=OpenApiTypes.OBJECT)
     def patch(self, request, lesson_id: str):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
-        data = dict(_body(s.LessonUpdateSerializer, request, timezone=self.zone_name))
+        data = dict(_body(s.LessonUpdateSerializer, request, zone=self.zone))
         if data.get("meeting_url") == "":
             data["meeting_url"] = None
         result = services.lesson_update(

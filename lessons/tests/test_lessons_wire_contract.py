@@ -141,3 +141,23 @@ def test_subject_rows_and_lessons_carry_every_reference_field_with_iso_utc_times
     Subject.objects.filter(id=subject.json()["id"]).update(archived_at="2030-01-01T10:00:00Z")
     (archived,) = client.get(f"{BASE}/subjects/archived").json()
     assert archived["archivedAt"] == "2030-01-01T10:00:00.000Z"
+
+
+# ------------------------------------------------------------------------------------------ naive datetimes
+
+
+def test_a_naive_start_is_wall_clock_time_in_the_teacher_zone(api, make_teacher):
+    # the reference ran `new Date(naive)` in the server zone (Moscow, every teacher's); we use the teacher's zone
+    berlin = make_teacher("Hans", "Weber", "Europe/Berlin")
+    body = create_lesson(api(berlin), startAt="2030-03-04T12:00:00")
+    assert body["startAt"] == "2030-03-04T11:00:00.000Z"
+
+
+def test_a_naive_list_bound_is_wall_clock_time_in_the_teacher_zone_like_the_start(api, tutor):
+    client = api(tutor)  # Europe/Moscow
+    lesson = create_lesson(client, startAt="2030-03-04T12:00:00")
+    assert lesson["startAt"] == "2030-03-04T09:00:00.000Z"
+    found = client.get(f"{BASE}/lessons", {"from": "2030-03-04T12:00:00", "to": "2030-03-04T12:00:00"})
+    assert [x["id"] for x in found.json()] == [lesson["id"]]
+    later = client.get(f"{BASE}/lessons", {"from": "2030-03-04T12:00:01", "to": "2030-03-04T15:00:00"})
+    assert later.json() == []
