@@ -54,7 +54,7 @@ class StudentSubscriptionView(TeacherView):
         responses={201: s.SubscriptionOutSerializer},
     )
     def post(self, request, student_id: str):
-        sid = parse_uuid(student_id, "STUDENT_NOT_FOUND")
+        sid = linked_student_id(request, student_id)  # 404 before the body is looked at, as in the reference
         serializer = s.SubscriptionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

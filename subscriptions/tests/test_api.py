@@ -219,6 +219,13 @@ def test_creating_for_a_foreign_or_malformed_student_is_404(api, tutor, student,
     assert not Subscription.objects.exists()
 
 
+def test_a_foreign_student_is_404_before_the_body_is_looked_at(api, tutor, student, stranger_tutor):
+    # The reference checks the link first: a stranger learns nothing from a bad body (400) either.
+    for body in ({}, {"type": "lessons", "totalLessons": 0}, {"type": "weekly"}):
+        response = api(stranger_tutor).post(sub_url(student.id), body, format="json")
+        assert response.status_code == 404 and response.json()["message"] == "STUDENT_NOT_FOUND"
+
+
 def test_each_teacher_has_their_own_subscription_with_a_shared_student(api, tutor, student, stranger_tutor):
     TeacherStudentLink.objects.create(teacher=stranger_tutor.profile, student=student.profile)
     assert (
