@@ -1,5 +1,9 @@
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from rest_framework.throttling import BaseThrottle
 from rest_framework_simplejwt.token_blacklist.admin import OutstandingTokenAdmin as BaseOutstandingTokenAdmin
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
@@ -110,3 +114,30 @@ class OutstandingTokenAdmin(BaseOutstandingTokenAdmin):
 
     def get_readonly_fields(self, *args, **kwargs) -> list[str]:
         return list(self.fields)
+
+
+# Admin sign-in: after ADMIN_LOGIN_MAX_FAILURES wrong passwords from one client address (as the API throttles
+# see it, X-Forwarded-For of the trusted proxy) that address is refused for the rest of the window.
+ADMIN_LOGIN_MAX_FAILURES = 10
+ADMIN_LOGIN_WINDOW_SECONDS = 15 * 60
+ADMIN_LOGIN_KEY = "admin-login-failures:{ident}"
+
+
+class ThrottledAdminLoginForm(AdminAuthenticationForm):
+    def clean(self):
+        key = ADMIN_LOGIN_KEY.format(ident=BaseThrottle().get_ident(self.request)) if self.request else None
+        if key and (cache.get(key) or 0) >= ADMIN_LOGIN_MAX_FAILURES:
+            raise ValidationError("Too many failed sign-ins from this address; try again later.", code="throttled")
+        try:
+            return super().clean()
+        except ValidationError:
+            if key:
+                cache.add(key, 0, ADMIN_LOGIN_WINDOW_SECONDS)
+                try:
+                    cache.incr(key)
+                except ValueError:  # expired between add and incr
+                    cache.add(key, 1, ADMIN_LOGIN_WINDOW_SECONDS)
+            raise
+
+
+admin.site.login_form = ThrottledAdminLoginForm
