@@ -161,3 +161,18 @@ def test_a_naive_list_bound_is_wall_clock_time_in_the_teacher_zone_like_the_star
     assert [x["id"] for x in found.json()] == [lesson["id"]]
     later = client.get(f"{BASE}/lessons", {"from": "2030-03-04T12:00:01", "to": "2030-03-04T15:00:00"})
     assert later.json() == []
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00", "9999-12-31T23:59:59", "0001-01-01T00:00:00+05:00"])
+def test_naive_datetimes_at_the_edge_of_the_calendar_are_400_not_500(api, tutor, value):
+    client = api(tutor)
+    start = client.post(f"{BASE}/lessons", {"startAt": value, "durationMinutes": 60}, format="json")
+    recurrence = {"frequency": "weekly", "endDate": value}
+    end = client.post(
+        f"{BASE}/lessons",
+        {"startAt": "2030-03-04T09:00:00Z", "durationMinutes": 60, "recurrence": recurrence},
+        format="json",
+    )
+    listed = client.get(f"{BASE}/lessons", {"from": value, "to": value})
+    assert (start.status_code, end.status_code, listed.status_code) == (400, 400, 400)
+    assert Lesson.objects.count() == 0
