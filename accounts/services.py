@@ -271,3 +271,13 @@ def beta_activate(*, user: User, code: str) -> bool:
         User.objects.filter(pk=user.pk).update(is_beta_tester=True)
         user.is_beta_tester = True
     return already
+
+
+def session_end(*, user: User, token) -> None:
+    """Logout: this access token and its whole login session (its refresh tokens, the sockets it opened) end now."""
+    from .tokens import access_revoke, session_revoke
+
+    access_revoke(token)
+    session_revoke(token)  # the session's refresh token too, even when the client did not send it
+    if sid := token.get("sid"):
+        events.send_on_commit(events.session_ended, user_id=user.pk, session=sid)

@@ -18,7 +18,7 @@ from .authentication import ProfileJWTAuthentication
 from .selectors import profile_of, roles_of, users_with_profiles
 from .telegram import InvalidInitData, validate_init_data
 from .throttles import AUTH_THROTTLES
-from .tokens import access_revoke, issue_tokens, refresh_blacklist, refresh_rotate, session_revoke
+from .tokens import access_revoke, issue_tokens, refresh_blacklist, refresh_rotate
 
 
 def verified_telegram_user(init_data: str) -> dict:
@@ -158,8 +158,7 @@ class LogoutView(AuthView):
         if raw:
             refresh_blacklist(raw, user=request.user)
         if isinstance(request.auth, AccessToken):
-            access_revoke(request.auth)
-            session_revoke(request.auth)  # the session's refresh token too, even when the client did not send it
+            services.session_end(user=request.user, token=request.auth)
         return Response({"message": "Вы вышли из системы"})
 
 

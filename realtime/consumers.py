@@ -29,7 +29,16 @@ from django.utils import timezone
 from tutorcal.timeutil import iso
 
 from . import presence
-from .selectors import Audience, Identity, group_name, lesson_audience, presence_state, socket_identity, user_is_live
+from .selectors import (
+    Audience,
+    Identity,
+    group_name,
+    lesson_audience,
+    presence_state,
+    session_group,
+    socket_identity,
+    user_is_live,
+)
 from .selectors import visible_viewers as _visible
 from .tickets import ticket_redeem
 
@@ -69,6 +78,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.recent: list[float] = []
         self.groups_added_at = time.monotonic()
         await self.channel_layer.group_add(self.group, self.channel_name)
+        if identity.session:
+            await self.channel_layer.group_add(session_group(identity.session), self.channel_name)
         first = await presence.asocket_connected(identity.key, self.channel_name)
         await self.send_frame(
             "ready",
@@ -98,6 +109,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         try:
             await self.leave_viewing(identity)
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            if identity.session:
+                await self.channel_layer.group_discard(session_group(identity.session), self.channel_name)
             if await presence.asocket_disconnected(identity.key, self.channel_name):
                 await self.announce(online=False, identity=identity)
         except Exception:
@@ -118,7 +131,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 online = await presence.aonline_keys(list(identity.contacts))
                 for key in online ^ self.known_online:
                     await self.send_presence_changed(key, key in online)
-                if ticks % LIVE_CHECK_EVERY == 0 and not await database_sync_to_async(user_is_live)(identity.user_id):
+                if ticks % LIVE_CHECK_EVERY == 0 and not await database_sync_to_async(user_is_live)(
+                    identity.user_id, identity.session
+                ):
                     await self.close(code=CLOSE_UNAUTHORIZED)
                     return
                 if time.monotonic() - self.groups_added_at > GROUP_READD_SECONDS:

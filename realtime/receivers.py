@@ -98,6 +98,11 @@ def on_user_deleted(*, user_id, profiles, **_):
     services.sessions_close(profiles=profiles)
 
 
+@_guarded
+def on_session_ended(*, user_id, session, **_):
+    services.session_sockets_close(session=session)
+
+
 CONNECTIONS = [
     (events.lesson_created, on_lesson_created),
     (events.lesson_updated, on_lesson_updated),
@@ -110,6 +115,7 @@ CONNECTIONS = [
     (events.student_restored, on_student_restored),
     (events.subscription_updated, on_subscription_updated),
     (events.user_deleted, on_user_deleted),
+    (events.session_ended, on_session_ended),
 ]
 
 

@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef
 
 from accounts.models import ParentStudentRelation, TeacherStudentLink, User
 from accounts.selectors import profile_of, users_with_profiles
+from accounts.tokens import token_is_revoked
 from lessons.models import Lesson, LessonStudent
 
 from . import presence
@@ -30,6 +31,7 @@ class Identity:
     profile_id: str
     name: str
     contacts: dict[Key, str] = field(default_factory=dict)  # (role, profileId) -> display name
+    session: str | None = None  # the login session (JWT sid); logout closes its sockets
 
     @property
     def key(self) -> Key:
@@ -44,6 +46,8 @@ def socket_identity(ticket: Ticket | None) -> Identity | None:
     """The live user (not soft-deleted, active) with the ticket's role profile, plus their contacts."""
     if ticket is None or ticket.role not in ROLES:
         return None
+    if ticket.session and token_is_revoked({"sid": ticket.session}):
+        return None  # issued just before a logout
     try:
         user = users_with_profiles().get(pk=uuid.UUID(ticket.user_id), is_active=True, deleted_at__isnull=True)
     except (User.DoesNotExist, ValueError, TypeError):
@@ -58,11 +62,20 @@ def socket_identity(ticket: Ticket | None) -> Identity | None:
         profile_id=str(profile.id),
         name=name,
         contacts=contacts_of(ticket.role, str(profile.id)),
+        session=ticket.session,
     )
 
 
-def user_is_live(user_id: str) -> bool:
+def user_is_live(user_id: str, session: str | None = None) -> bool:
+    """The user is still active and not deleted, and their login session was not ended by a logout."""
+    if session and token_is_revoked({"sid": session}):
+        return False
     return User.objects.filter(pk=user_id, is_active=True, deleted_at__isnull=True).exists()
+
+
+def session_group(session: str) -> str:
+    """The channel-layer group of every socket opened under one login session."""
+    return f"rt.session.{session}"
 
 
 def contacts_of(role: str, profile_id: str) -> dict[Key, str]:

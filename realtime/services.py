@@ -25,7 +25,7 @@ from lessons.models import Lesson, LessonStudent
 from tutorcal.timeutil import iso
 
 from . import presence
-from .selectors import Key, group_name
+from .selectors import Key, group_name, session_group
 
 logger = logging.getLogger(__name__)
 
@@ -304,3 +304,8 @@ def subscription_push(*, teacher_id, student_id, subscription_id) -> int:
 def sessions_close(*, profiles: list[tuple[str, object]]) -> None:
     """A deleted account's sockets close at once (4401), in every process, through each profile's group."""
     group_send_all([(group_name(role, profile_id), {"type": "rt.close"}) for role, profile_id in profiles])
+
+
+def session_sockets_close(*, session: str) -> None:
+    """Logout: the sockets opened under that login session close (4401); the user's other devices stay."""
+    group_send_all([(session_group(session), {"type": "rt.close"})])

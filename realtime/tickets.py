@@ -27,17 +27,20 @@ class Ticket:
     user_id: str
     role: str
     profile_id: str
+    session: str | None = None  # the login session (JWT sid) the ticket was issued under
 
 
 def _key(raw: str) -> str:
     return KEY.format(digest=hashlib.sha256(raw.encode()).hexdigest())
 
 
-def ticket_issue(*, user_id, role: str, profile_id) -> dict:
-    """A fresh ticket for this user acting as `role` (the profile named by their JWT)."""
+def ticket_issue(*, user_id, role: str, profile_id, session: str | None = None) -> dict:
+    """A fresh ticket for this user acting as `role` (the profile named by their JWT), bound to the login
+    session it was issued under: logging out ends the sockets opened with it."""
     ttl = int(settings.REALTIME_TICKET_TTL)
     raw = secrets.token_urlsafe(32)
-    cache.set(_key(raw), {"userId": str(user_id), "role": role, "profileId": str(profile_id)}, ttl)
+    value = {"userId": str(user_id), "role": role, "profileId": str(profile_id), "session": session}
+    cache.set(_key(raw), value, ttl)
     return {
         "ticket": raw,
         "expiresAt": iso(datetime.now(tz=UTC) + timedelta(seconds=ttl)),
@@ -57,6 +60,8 @@ def ticket_redeem(raw: str | None) -> Ticket | None:
     if not cache.delete(key):  # somebody else redeemed it between our get and delete
         return None
     try:
-        return Ticket(user_id=value["userId"], role=value["role"], profile_id=value["profileId"])
+        return Ticket(
+            user_id=value["userId"], role=value["role"], profile_id=value["profileId"], session=value.get("session")
+        )
     except KeyError:
         return None

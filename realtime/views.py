@@ -34,7 +34,9 @@ class TicketView(APIView):
     @extend_schema(request=None, responses={201: s.TicketSerializer}, tags=["realtime"])
     def post(self, request):
         """A single-use ticket (~30 s) for /ws/?ticket=…, bound to this user and the token's role."""
-        data = ticket_issue(user_id=request.user.pk, role=request.role, profile_id=request.profile.id)
+        data = ticket_issue(
+            user_id=request.user.pk, role=request.role, profile_id=request.profile.id, session=request.auth.get("sid")
+        )
         return Response(s.TicketSerializer(data).data, status=201)
 
 

@@ -33,6 +33,8 @@ subscription_updated = Signal()
 user_registered = Signal()
 # user_id, profiles: list[(role, profile_id)]: the account was soft-deleted (its sessions must end now)
 user_deleted = Signal()
+# user_id, session: the login session `session` (the tokens' sid) was ended by logout
+session_ended = Signal()
 
 
 def send_on_commit(signal: Signal, **kwargs) -> None:

@@ -129,3 +129,46 @@ async def test_deleting_the_account_closes_its_open_sockets_at_once(tutor, stude
     assert output == {"type": "websocket.close", "code": 4401}
     await student_socket.send({"type": "ping"})  # other users' sockets stay open
     await student_socket.next("pong")
+
+
+def _session_client(persona):
+    """A client holding a fresh login (its own sid) of `persona`, and a ticket issued under it."""
+    from rest_framework.test import APIClient
+
+    from accounts.tokens import issue_tokens
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(persona.user, persona.role)['token']}")
+    ticket = client.post("/api/realtime/ticket", format="json").json()["ticket"]
+    return client, ticket
+
+
+async def test_logout_closes_the_sockets_of_that_login_only(tutor):
+    from .conftest import Socket
+
+    phone, phone_ticket = await sync_to_async(_session_client)(tutor)
+    laptop, laptop_ticket = await sync_to_async(_session_client)(tutor)
+    sockets = []
+    for ticket in (phone_ticket, laptop_ticket):
+        comm, connected, _ = await open_socket(f"/ws/?ticket={ticket}")
+        assert connected
+        sock = Socket(comm)
+        await sock.next("ready")
+        sockets.append(sock)
+    phone_socket, laptop_socket = sockets
+
+    response = await sync_to_async(phone.post)("/api/auth/logout", {}, format="json")
+    assert response.status_code == 200
+    output = await phone_socket.comm.receive_output(timeout=TIMEOUT)
+    while output["type"] == "websocket.send":
+        output = await phone_socket.comm.receive_output(timeout=TIMEOUT)
+    assert output == {"type": "websocket.close", "code": 4401}
+    await laptop_socket.send({"type": "ping"})  # the other login stays connected
+    await laptop_socket.next("pong")
+    await laptop_socket.close()
+
+
+async def test_a_ticket_issued_just_before_logout_is_refused(tutor):
+    client, ticket = await sync_to_async(_session_client)(tutor)
+    await sync_to_async(client.post)("/api/auth/logout", {}, format="json")
+    assert await closed_with(f"/ws/?ticket={ticket}") == 4401
