@@ -50,7 +50,7 @@ COPY --chown=root:root . /app
 # production secrets check to pass, so it gets throwaway values that exist only in this build step.
 RUN DJANGO_SECRET_KEY=collectstatic-only-build-secret-not-used-at-runtime \
     JWT_SECRET=collectstatic-only-build-secret-not-used-at-runtime \
-    BOT_ADMIN_SECRET=build TELEGRAM_WEBHOOK_SECRET=build \
+    BOT_ADMIN_SECRET=collectstatic-only-build-value TELEGRAM_WEBHOOK_SECRET=collectstatic-only-build-value \
     python manage.py collectstatic --noinput \
     && chmod 0755 /app/docker/entrypoint.sh /app/docker/healthcheck.py
 

@@ -35,7 +35,7 @@ PORT = int(os.environ.get("BENCH_PORT", "8766"))
 UPDATES = int(os.environ.get("BENCH_UPDATES", "200"))
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "250"))
 TOKEN = "424242:BENCH-token-not-real"
-WEBHOOK_SECRET = "bench-webhook-secret"
+WEBHOOK_SECRET = "bench-webhook-secret-not-for-production"
 
 os.environ.update(
     {
@@ -45,7 +45,7 @@ os.environ.update(
         "CHANNEL_PREFIX": "botbench",
         "BOT_TOKEN": TOKEN,
         "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "BOT_ADMIN_SECRET": "bench-admin-secret",
+        "BOT_ADMIN_SECRET": "bench-admin-secret-not-for-production",
         "DJANGO_SETTINGS_MODULE": "tutorcal.settings",
         "LOG_LEVEL": "WARNING",
     }

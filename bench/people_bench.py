@@ -24,8 +24,8 @@ BENCH_ENV = {
     "DJANGO_DEBUG": "False",
     "DJANGO_SECRET_KEY": "bench-secret-key-people-0123456789-abcdefghijklmnop",
     "JWT_SECRET": "bench-jwt-secret-people-0123456789-abcdefghijklmnop",
-    "BOT_ADMIN_SECRET": "bench-admin",
-    "TELEGRAM_WEBHOOK_SECRET": "bench-webhook",
+    "BOT_ADMIN_SECRET": "bench-admin-secret-not-for-production",
+    "TELEGRAM_WEBHOOK_SECRET": "bench-webhook-secret-not-for-production",
     "SECURE_SSL_REDIRECT": "False",
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
 }

@@ -50,8 +50,8 @@ ENV = {
     "DJANGO_DEBUG": "False",
     "DJANGO_SECRET_KEY": "bench-secret-key-" + "x" * 40,
     "JWT_SECRET": "bench-jwt-secret-" + "y" * 40,
-    "BOT_ADMIN_SECRET": "bench-admin",
-    "TELEGRAM_WEBHOOK_SECRET": "bench-webhook",
+    "BOT_ADMIN_SECRET": "bench-admin-secret-not-for-production",
+    "TELEGRAM_WEBHOOK_SECRET": "bench-webhook-secret-not-for-production",
     "SECURE_SSL_REDIRECT": "False",
     "LOG_LEVEL": "WARNING",
     # Tickets are issued up front for all N sockets; opening thousands takes longer than the 30 s default.

@@ -50,6 +50,10 @@ if not DEBUG:
         raise ImproperlyConfigured(f"Production settings need: {', '.join(_missing)}")
     if len(JWT_SECRET) < 32:
         raise ImproperlyConfigured("JWT_SECRET must be at least 32 characters")
+    # Header secrets anyone on the internet can guess at: long enough that guessing is hopeless.
+    for _name, _value in [("BOT_ADMIN_SECRET", BOT_ADMIN_SECRET), ("TELEGRAM_WEBHOOK_SECRET", TELEGRAM_WEBHOOK_SECRET)]:
+        if len(_value) < 24:
+            raise ImproperlyConfigured(f"{_name} must be at least 24 characters")
     if SECRET_KEY == _DEV_SECRET or JWT_SECRET == _DEV_SECRET:
         raise ImproperlyConfigured("Development secrets cannot be used with DJANGO_DEBUG=False")
     # The published .env.example placeholders ("change-me…") are as public as a hard-coded fallback.

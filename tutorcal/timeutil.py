@@ -16,7 +16,11 @@ class UtcDateTimeField(serializers.DateTimeField):
     """Reads an ISO-8601 datetime within the supported years; writes UTC `...sssZ` whatever the active zone."""
 
     def to_internal_value(self, value):
-        return validate_supported(super().to_internal_value(value))
+        try:
+            parsed = super().to_internal_value(value)
+        except OverflowError:  # a naive year-1 datetime made aware in a zone east of UTC
+            self.fail("invalid", format="ISO-8601")
+        return validate_supported(parsed)
 
     def to_representation(self, value):
         return iso(value)

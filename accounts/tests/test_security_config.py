@@ -126,3 +126,10 @@ def test_production_refuses_to_start_with_the_placeholder_secret_copied_from_env
 def test_production_starts_with_real_secrets():
     result = manage_check(production_env())
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("name", ["BOT_ADMIN_SECRET", "TELEGRAM_WEBHOOK_SECRET"])
+def test_production_refuses_to_start_with_a_short_header_secret(name):
+    result = manage_check(production_env(**{name: "short-guessable-secret"}))  # 22 characters
+    assert result.returncode != 0
+    assert f"{name} must be at least 24 characters" in result.stderr

@@ -112,3 +112,11 @@ def test_the_set_telegram_webhook_command(fake_tg):
     assert fake_tg.methods("setWebhook")[0].params["secret_token"] == WEBHOOK_SECRET
     with pytest.raises(CommandError):
         call_command("set_telegram_webhook", "--url", "http://plain.example.com/")
+
+
+def test_a_telegram_failure_is_a_502_without_telegram_error_details(fake_tg, api):
+    fake_tg.fail(400, "Bad Request: secret internals", method="setWebhook")
+    response = admin_call(api, "post", "/api/bot/set-webhook", {"url": "https://api.example.com/api/bot/webhook"})
+    assert response.status_code == 502
+    assert response.json()["message"] == "TELEGRAM_ERROR"
+    assert "internals" not in response.content.decode()
