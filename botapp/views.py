@@ -20,6 +20,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
+from accounts.throttles import AuthIPThrottle
 from tutorcal.errors import ApiError, error_body
 
 from . import services, telegram_app, texts
@@ -78,6 +79,7 @@ class AdminSecretView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes = [AuthIPThrottle]  # secret guesses are rate limited per client address, like logins
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

@@ -114,3 +114,10 @@ def test_the_set_telegram_webhook_command(fake_tg):
     assert fake_tg.methods("setWebhook")[0].params["secret_token"] == WEBHOOK_SECRET
     with pytest.raises(CommandError):
         call_command("set_telegram_webhook", "--url", "http://plain.example.com/")
+
+
+def test_guessing_the_admin_secret_is_throttled_per_client_address(api, fake_tg, settings):
+    settings.AUTH_THROTTLE_RATE = "3/minute"
+    codes = [admin_call(api, "get", "/api/bot/webhook-info", secret=f"guess-{i}").status_code for i in range(4)]
+    assert codes == [401, 401, 401, 429]
+    assert admin_call(api, "get", "/api/bot/webhook-info").status_code == 429  # even the right one, for a while
