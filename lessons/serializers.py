@@ -5,7 +5,7 @@ from django.core.validators import URLValidator
 from django.utils import timezone
 from rest_framework import serializers
 
-from tutorcal.timeutil import MAX_YEAR, MIN_YEAR, UtcDateTimeField, validate_supported
+from tutorcal.timeutil import UtcDateTimeField, validate_supported
 
 from .models import COLOR_VALIDATOR, Lesson, LessonStudent
 from .selectors import MAX_DURATION_MINUTES
@@ -44,17 +44,6 @@ class SubjectUpdateSerializer(serializers.Serializer):
         return value
 
 
-class LocalDateTimeField(UtcDateTimeField):
-    """UtcDateTimeField whose naive input is read in the active (the teacher's) zone; a naive time at the very
-    edge of the calendar (year 1) can overflow there: a 400, never a 500."""
-
-    def to_internal_value(self, value):
-        try:
-            return super().to_internal_value(value)
-        except OverflowError:
-            raise serializers.ValidationError(f"must be between the years {MIN_YEAR} and {MAX_YEAR}") from None
-
-
 class OptionalUUIDField(serializers.UUIDField):
     """A UUID, or null / "" meaning none (the reference checks these ids only "if truthy")."""
 
@@ -71,7 +60,7 @@ class LocalDateField(serializers.DateField):
 
     def to_internal_value(self, value):
         if isinstance(value, str) and len(value) > 10:
-            instant = LocalDateTimeField().to_internal_value(value)
+            instant = UtcDateTimeField().to_internal_value(value)
             return timezone.localtime(instant).date()
         return super().to_internal_value(value)
 
@@ -131,7 +120,7 @@ class LessonCreateSerializer(_LessonFieldsMixin):
         source="price_rub", min_value=0, max_value=MAX_PRICE, required=False, allow_null=True
     )
     isFree = serializers.BooleanField(source="is_free", required=False, allow_null=True)
-    startAt = LocalDateTimeField(source="start_at")
+    startAt = UtcDateTimeField(source="start_at")
     durationMinutes = serializers.IntegerField(source="duration_minutes", min_value=1, max_value=MAX_DURATION_MINUTES)
     paymentType = serializers.ChoiceField(source="payment_type", choices=PAYMENT_TYPE, required=False, allow_null=True)
     reminderMinutesBefore = serializers.IntegerField(
@@ -140,7 +129,7 @@ class LessonCreateSerializer(_LessonFieldsMixin):
 
 
 class LessonUpdateSerializer(_LessonFieldsMixin):
-    startAt = LocalDateTimeField(source="start_at", required=False)
+    startAt = UtcDateTimeField(source="start_at", required=False)
     durationMinutes = serializers.IntegerField(
         source="duration_minutes", min_value=1, max_value=MAX_DURATION_MINUTES, required=False
     )

@@ -3,11 +3,10 @@ lessons.services (writes) and lessons.selectors (reads). Reference §2.2, §2.4;
 
 import uuid
 from contextlib import nullcontext
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -16,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsTeacher
 from tutorcal.errors import ApiError, parse_uuid
-from tutorcal.timeutil import in_supported_range, iso
+from tutorcal.timeutil import day_bounds, iso, parse_moment
 
 from . import selectors, services
 from . import serializers as s
@@ -115,22 +114,12 @@ class SubjectRestoreView(TeacherView):
 
 def parse_instant(value: str, name: str, *, zone: ZoneInfo, end: bool) -> datetime:
     """ISO datetime (naive = wall-clock time in the teacher's zone, like a lesson's startAt), or a date meaning
-    the whole day in the teacher's zone: its first instant for `from`, its last for `to` (inclusive, like the
-    student/parent lists)."""
-    parsed = None
-    try:
-        if len(value) == 10:
-            day = parse_date(value)
-            if day is not None and in_supported_range(day):
-                if end:
-                    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone) - timedelta(microseconds=1)
-                return datetime.combine(day, time.min, tzinfo=zone)
-        else:
-            parsed = parse_datetime(value)
-    except ValueError:
-        parsed = None
-    if parsed is None or not in_supported_range(parsed):
+    the whole day in the teacher's zone (inclusive, like the student/parent lists)."""
+    parsed = parse_moment(value)
+    if parsed is None:
         raise ApiError(400, f"INVALID_{name.upper()}_DATE")
+    if not isinstance(parsed, datetime):
+        return day_bounds(parsed, zone, end=end)
     return parsed if parsed.tzinfo else timezone.make_aware(parsed, zone)
 
 

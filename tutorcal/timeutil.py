@@ -1,7 +1,8 @@
 """Wire format helpers: ISO-8601 UTC with milliseconds and a Z, as the reference frontend expects."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 
 
@@ -13,7 +14,8 @@ def iso(value: datetime | None) -> str | None:
 
 
 class UtcDateTimeField(serializers.DateTimeField):
-    """Reads an ISO-8601 datetime within the supported years; writes UTC `...sssZ` whatever the active zone."""
+    """Reads an ISO-8601 datetime within the supported years (a naive one in the active zone, e.g. the teacher's);
+    writes UTC `...sssZ` whatever the active zone."""
 
     def to_internal_value(self, value):
         try:
@@ -41,3 +43,22 @@ def validate_supported(value):
     if value is not None and not in_supported_range(value):
         raise serializers.ValidationError(f"must be between the years {MIN_YEAR} and {MAX_YEAR}")
     return value
+
+
+def parse_moment(value) -> date | datetime | None:
+    """A range bound from a query string: "YYYY-MM-DD" → date, an ISO datetime → datetime (naive stays naive;
+    the caller decides its zone), anything else or outside the supported years → None."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        parsed = parse_date(value) if len(value) == 10 else parse_datetime(value)
+    except ValueError:
+        return None
+    return parsed if parsed is not None and in_supported_range(parsed) else None
+
+
+def day_bounds(day: date, zone: tzinfo, *, end: bool) -> datetime:
+    """A date as a range bound means the whole day in `zone`: its first instant, or its last for `end`."""
+    if end:
+        return datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone) - timedelta(microseconds=1)
+    return datetime.combine(day, time.min, tzinfo=zone)

@@ -2,9 +2,8 @@
 
 import json
 import zoneinfo
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -12,7 +11,7 @@ from rest_framework import serializers
 from accounts.models import validate_timezone
 from lessons.models import Lesson, LessonStudent
 from tutorcal.errors import ApiError
-from tutorcal.timeutil import in_supported_range
+from tutorcal.timeutil import day_bounds, parse_moment
 
 MAX_RANGE_DAYS = 400
 MAX_NOTE = 5000
@@ -122,20 +121,12 @@ class MomentField(serializers.Field):
     default_error_messages = {"invalid": "must be an ISO-8601 date or datetime"}
 
     def to_internal_value(self, data):
-        if not isinstance(data, str) or len(data) > 64:
+        value = parse_moment(data)
+        if value is None:
             self.fail("invalid")
-        try:
-            if len(data) == 10:  # YYYY-MM-DD (fromisoformat would read it as a midnight datetime)
-                day = parse_date(data)
-                if day is None or not in_supported_range(day):
-                    self.fail("invalid")
-                return day
-            value = parse_datetime(data)
-            if value is None or not in_supported_range(value):
-                self.fail("invalid")
-        except ValueError:
-            self.fail("invalid")
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
     def to_representation(self, value):
         return value.isoformat()
@@ -143,12 +134,7 @@ class MomentField(serializers.Field):
 
 def resolve_moment(value, zone: zoneinfo.ZoneInfo, *, end: bool) -> datetime:
     """A date means the whole day in `zone`: its first instant for `from`, its last for `to` (inclusive)."""
-    if isinstance(value, datetime):
-        return value
-    assert isinstance(value, date)
-    if end:
-        return datetime.combine(value + timedelta(days=1), time.min, tzinfo=zone) - timedelta(microseconds=1)
-    return datetime.combine(value, time.min, tzinfo=zone)
+    return value if isinstance(value, datetime) else day_bounds(value, zone, end=end)
 
 
 class _RangeMixin:
