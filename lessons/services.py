@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import TeacherProfile
+from subscriptions.services import subscription_consume, subscription_refund, subscription_refund_many
 from tutorcal import events
 from tutorcal.errors import ApiError
 
@@ -73,8 +74,6 @@ def _row_terms(*, is_free: bool, payment_type: str | None, price_rub: int) -> tu
 
 def _refund_rows(rows) -> list[uuid.UUID]:
     """Give back every subscription lesson consumed by `rows` (one UPDATE); returns the ids of those rows."""
-    from subscriptions.services import subscription_refund_many
-
     charged = [row for row in rows if row.paid_from_subscription]
     subscription_refund_many(subscription_ids=[row.subscription_id for row in charged])
     return [row.id for row in charged]
@@ -768,12 +767,6 @@ def lesson_student_update(
         return row
 
 
-def _refund_subscriptions(subscription_ids: list) -> None:
-    from subscriptions.services import subscription_refund_many
-
-    subscription_refund_many(subscription_ids=subscription_ids)
-
-
 def lesson_students_bulk(*, teacher: TeacherProfile, lesson_id, action: str, value, actor: str = ACTOR) -> Lesson:
     """PATCH …/students/bulk (B1 fixed): set_attendance | set_rating | set_payment for every student row."""
     with transaction.atomic():
@@ -797,7 +790,7 @@ def lesson_students_bulk(*, teacher: TeacherProfile, lesson_id, action: str, val
                 if row.attendance == LessonStudent.Attendance.ATTENDED and not row.paid_from_subscription:
                     row.payment_status = value
             row.updated_at = now
-        _refund_subscriptions([row.subscription_id_before for row in refund])
+        subscription_refund_many(subscription_ids=[row.subscription_id_before for row in refund])
         if rows:
             LessonStudent.objects.bulk_update(
                 rows, ["attendance", "rating", "payment_status", "paid_from_subscription", "subscription", "updated_at"]
@@ -821,7 +814,6 @@ def lesson_complete(*, teacher: TeacherProfile, lesson_id, students: list[dict],
     subscription is never charged again; switching it away from `attended` refunds the lesson.
     A cancelled lesson → 409 LESSON_CANCELLED.
     """
-    from subscriptions.services import subscription_consume, subscription_refund
 
     with transaction.atomic():
         lesson = _lesson_for_update(teacher=teacher, lesson_id=lesson_id)

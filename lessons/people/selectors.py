@@ -28,6 +28,7 @@ from accounts.models import (
     User,
 )
 from lessons.models import Lesson, LessonStudent, Subject
+from subscriptions.selectors import active_subscription, subscription_json
 from tutorcal.errors import ApiError
 from tutorcal.timeutil import iso
 
@@ -292,8 +293,6 @@ def teacher_archived_students(*, teacher_id: uuid.UUID, now: datetime | None = N
 
 
 def _subscription_json_for(teacher_id: uuid.UUID, student_id: uuid.UUID) -> dict | None:
-    from subscriptions.selectors import active_subscription, subscription_json
-
     return subscription_json(active_subscription(teacher_id, student_id))
 
 

@@ -22,6 +22,7 @@ from accounts.models import (
     User,
 )
 from lessons.models import Lesson, LessonStudent, SeriesStudent
+from subscriptions.services import subscription_refund, subscription_refund_many
 from tutorcal import events
 from tutorcal.errors import ApiError
 
@@ -80,12 +81,6 @@ def link_custom_fields_update(*, link: TeacherStudentLink, custom_fields: dict |
     return link
 
 
-def _refund(subscription_id: uuid.UUID) -> None:
-    from subscriptions.services import subscription_refund
-
-    subscription_refund(subscription_id=subscription_id)
-
-
 def _detach_future_lessons(
     *, teacher_id: uuid.UUID, student_id: uuid.UUID, delete_individual: bool, now: datetime
 ) -> tuple[list[uuid.UUID], list[dict]]:
@@ -100,8 +95,6 @@ def _detach_future_lessons(
     lesson_ids = list(rows.values_list("lesson_id", flat=True))
     if not lesson_ids:
         return [], []
-    from subscriptions.services import subscription_refund_many
-
     # One UPDATE for however many charged rows (a future lesson may have been completed early).
     subscription_refund_many(
         subscription_ids=list(
@@ -269,7 +262,7 @@ def student_lesson_cancel(*, student: StudentProfile, lesson_id: uuid.UUID) -> N
         .exists()
     )
     if row.paid_from_subscription and row.subscription_id:
-        _refund(row.subscription_id)
+        subscription_refund(subscription_id=row.subscription_id)
         row.paid_from_subscription = False
         row.payment_status = LessonStudent.PaymentStatus.UNPAID
     if others_active:
