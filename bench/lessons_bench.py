@@ -25,12 +25,13 @@ import json
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from _harness import ensure_database, start_gunicorn  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tutorcal_bench")
@@ -59,15 +60,6 @@ SERVER_ENV = {
 os.environ.update(SERVER_ENV)
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tutorcal.settings")
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    base, name = DB_URL.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def setup_django():
@@ -151,34 +143,6 @@ def token_for(user) -> str:
     return issue_tokens(user, "teacher")["token"]
 
 
-def start_server() -> subprocess.Popen:
-    env = {**os.environ, **SERVER_ENV}
-    proc = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "tutorcal.wsgi",
-            "-b",
-            f"127.0.0.1:{PORT}",
-            "-w",
-            str(WORKERS),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    for _ in range(100):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
-            conn.request("GET", "/api/health/live")
-            if conn.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("gunicorn did not start")
-
-
 def request(conn, method, path, token, body=None):
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     payload = None
@@ -252,14 +216,14 @@ def app_cpu_ms(token, path, method="GET", body=None, n=30) -> float:
 
 
 def main() -> None:
-    ensure_database()
+    ensure_database(DB_URL)
     setup_django()
     user, tutor, students = seed()
     token = token_for(user)
     from django.utils import timezone
 
     path = month_path(timezone.now())
-    server = start_server()
+    server = start_gunicorn(port=PORT, workers=WORKERS, env={**os.environ, **SERVER_ENV})
     try:
         conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
         status, data = request(conn, "GET", path, token)

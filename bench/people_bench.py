@@ -11,7 +11,6 @@ and requests/s at 16 concurrent clients for both. Env: REQUESTS (200), CONCURREN
 
 import os
 import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +39,7 @@ django.setup()
 import logging  # noqa: E402
 
 import httpx  # noqa: E402
+from _harness import start_gunicorn  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -145,27 +145,8 @@ def main() -> None:
     teacher_token = issue_tokens(teacher_user, "teacher")["token"]
     student_token = issue_tokens(student_user, "student")["token"]
     env = {**os.environ, **BENCH_ENV}
-    server = subprocess.Popen(  # noqa: S603
-        [
-            os.path.join(ROOT, ".venv/bin/gunicorn"),
-            "tutorcal.wsgi:application",
-            "-b",
-            f"127.0.0.1:{PORT}",
-            "-w",
-            str(WORKERS),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    server = start_gunicorn(port=PORT, workers=WORKERS, env=env)
     try:
-        for _ in range(100):
-            try:
-                httpx.get(f"http://127.0.0.1:{PORT}/api/health/live", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         now = timezone.now()
         month = f"from={(now - timedelta(days=15)).date()}&to={(now + timedelta(days=15)).date()}"
         measure("GET /api/teachers/me/students (30 students, 1 year)", "/api/teachers/me/students", teacher_token)

@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _harness import pct  # noqa: E402
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
@@ -78,14 +80,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    k = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
-    return values[k]
 
 
 def quiet_client_logs():
@@ -245,14 +239,14 @@ async def run_level(n: int, tutor, lesson, identities) -> dict:
     return {
         "n": n,
         "connect_s": connect_seconds,
-        "p50": pct(latencies, 50),
-        "p95": pct(latencies, 95),
-        "p99": pct(latencies, 99),
+        "p50": pct(latencies, 0.5),
+        "p95": pct(latencies, 0.95),
+        "p99": pct(latencies, 0.99),
         "max": max(latencies) if latencies else float("nan"),
         "mean": statistics.fmean(latencies) if latencies else float("nan"),
         "delivered": len(latencies),
-        "send_p50": pct(send_ms, 50),
-        "first_p50": pct(firsts, 50),
+        "send_p50": pct(send_ms, 0.5),
+        "first_p50": pct(firsts, 0.5),
         "lost": lost,
         "rss_idle_mb": rss_idle / 1024,
         "rss_open_mb": rss_open / 1024,
