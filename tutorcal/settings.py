@@ -36,37 +36,23 @@ BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(BASE_DIR / "backups")))
 BACKUP_KEEP_DAYS = env.int("BACKUP_KEEP_DAYS", default=14)  # manage.py backup rotation; 0 = keep all
 
 if not DEBUG:
-    _missing = [
-        name
-        for name, value in [
-            ("DJANGO_SECRET_KEY", SECRET_KEY),
-            ("JWT_SECRET", JWT_SECRET),
-            ("BOT_ADMIN_SECRET", BOT_ADMIN_SECRET),
-            ("TELEGRAM_WEBHOOK_SECRET", TELEGRAM_WEBHOOK_SECRET),
-        ]
-        if not value
+    # (name, value, minimum length): JWT_SECRET signs tokens; the two header secrets are guessable from the internet.
+    _SECRETS = [
+        ("DJANGO_SECRET_KEY", SECRET_KEY, 1),
+        ("JWT_SECRET", JWT_SECRET, 32),
+        ("BOT_ADMIN_SECRET", BOT_ADMIN_SECRET, 24),
+        ("TELEGRAM_WEBHOOK_SECRET", TELEGRAM_WEBHOOK_SECRET, 24),
     ]
+    _missing = [name for name, value, _ in _SECRETS if not value]
     if _missing:
         raise ImproperlyConfigured(f"Production settings need: {', '.join(_missing)}")
-    if len(JWT_SECRET) < 32:
-        raise ImproperlyConfigured("JWT_SECRET must be at least 32 characters")
-    # Header secrets anyone on the internet can guess at: long enough that guessing is hopeless.
-    for _name, _value in [("BOT_ADMIN_SECRET", BOT_ADMIN_SECRET), ("TELEGRAM_WEBHOOK_SECRET", TELEGRAM_WEBHOOK_SECRET)]:
-        if len(_value) < 24:
-            raise ImproperlyConfigured(f"{_name} must be at least 24 characters")
-    if SECRET_KEY == _DEV_SECRET or JWT_SECRET == _DEV_SECRET:
+    for _name, _value, _length in _SECRETS:
+        if len(_value) < _length:
+            raise ImproperlyConfigured(f"{_name} must be at least {_length} characters")
+    if _DEV_SECRET in (SECRET_KEY, JWT_SECRET):
         raise ImproperlyConfigured("Development secrets cannot be used with DJANGO_DEBUG=False")
     # The published .env.example placeholders ("change-me…") are as public as a hard-coded fallback.
-    _placeholders = [
-        name
-        for name, value in [
-            ("DJANGO_SECRET_KEY", SECRET_KEY),
-            ("JWT_SECRET", JWT_SECRET),
-            ("BOT_ADMIN_SECRET", BOT_ADMIN_SECRET),
-            ("TELEGRAM_WEBHOOK_SECRET", TELEGRAM_WEBHOOK_SECRET),
-        ]
-        if value.strip().lower().startswith("change-me")
-    ]
+    _placeholders = [name for name, value, _ in _SECRETS if value.strip().lower().startswith("change-me")]
     if _placeholders:
         names = ", ".join(_placeholders)
         raise ImproperlyConfigured(f"These secrets still hold the .env.example placeholder, set real ones: {names}")
