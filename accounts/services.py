@@ -204,20 +204,21 @@ def invitation_check(token: str) -> Invitation:
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, tg_user: dict) -> tuple[User, Invitation, bool]:
-    invitation = invitation_check(token)
+def invitation_accept(*, invitation: Invitation, tg_user: dict) -> tuple[User, bool]:
+    """Redeem an invitation found by `invitation_check` (the reference checks the token before initData)."""
     user, _ = user_get_or_create_from_telegram(tg_user=tg_user)
     # Claim the single use atomically: a concurrent accept of the same token loses.
-    claimed = Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True).update(used_at=timezone.now())
+    now = timezone.now()
+    claimed = Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True, expires_at__gt=now).update(used_at=now)
     if not claimed:
-        raise ApiError(410, "INVITATION_USED")
+        raise ApiError(410, "INVITATION_USED" if invitation.expires_at > now else "INVITATION_EXPIRED")
     if invitation.type == Invitation.Type.STUDENT:
         _, is_new = _join_as_student(user=user, teacher=invitation.teacher, via="invitation")
     else:
         is_new = _join_as_parent(
             user=user, student=invitation.student, teacher_ids=[invitation.teacher_id], via="invitation"
         )
-    return user, invitation, is_new
+    return user, is_new
 
 
 @transaction.atomic

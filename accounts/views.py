@@ -204,9 +204,9 @@ class AcceptInvitationView(PublicAuthView):
 
     def post(self, request):
         data = self.body(request)
-        services.invitation_check(data["invitationToken"])  # the reference checks the token first
+        invitation = services.invitation_check(data["invitationToken"])  # the reference checks the token first
         tg_user = verified_telegram_user(data["initData"])
-        user, invitation, is_new = services.invitation_accept(token=data["invitationToken"], tg_user=tg_user)
+        user, is_new = services.invitation_accept(invitation=invitation, tg_user=tg_user)
         role = "student" if invitation.type == "student" else "parent"
         teacher = invitation.teacher
         return Response(
