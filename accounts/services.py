@@ -255,6 +255,19 @@ def account_restore(*, tg_user: dict) -> User:
     return user
 
 
+def user_for_init(*, tg_user: dict) -> tuple[User | None, int | None]:
+    """`/auth/init`: (user, None) for an active user; (deleted user, days left) inside the restore window;
+    (None, None) for nobody — a user deleted longer ago than the window is purged here first."""
+    user = user_find_by_telegram(tg_user["id"], include_deleted=True)
+    if user is None or user.deleted_at is None:
+        return user, None
+    days_left = restore_days_left(user)
+    if days_left > 0:
+        return user, days_left
+    account_purge(user=user)
+    return None, None
+
+
 def account_purge(*, user: User) -> None:
     """Hard-delete a user whose restore window has passed; profiles, links and their data cascade."""
     User.objects.filter(pk=user.pk, deleted_at__isnull=False).delete()

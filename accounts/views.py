@@ -51,22 +51,18 @@ class InitView(PublicAuthView):
 
     def post(self, request):
         tg_user = verified_telegram_user(self.body(request)["initData"])
-        user = services.user_find_by_telegram(tg_user["id"], include_deleted=True)
-        if user is not None and user.deleted_at is not None:
-            days_left = services.restore_days_left(user)
-            if days_left > 0:
-                return Response(
-                    {
-                        "isNewUser": False,
-                        "isDeleted": True,
-                        "canRestore": True,
-                        "daysLeft": days_left,
-                        "deletedAt": iso(user.deleted_at),
-                        "telegramUser": s.telegram_user_json(tg_user),
-                    }
-                )
-            services.account_purge(user=user)
-            user = None
+        user, days_left = services.user_for_init(tg_user=tg_user)
+        if days_left is not None:
+            return Response(
+                {
+                    "isNewUser": False,
+                    "isDeleted": True,
+                    "canRestore": True,
+                    "daysLeft": days_left,
+                    "deletedAt": iso(user.deleted_at),
+                    "telegramUser": s.telegram_user_json(tg_user),
+                }
+            )
         if user is None:
             return Response({"isNewUser": True, "telegramUser": s.telegram_user_json(tg_user)})
         roles = roles_of(user)
