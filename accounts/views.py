@@ -158,7 +158,7 @@ class LogoutView(AuthView):
         return Response({"message": "Вы вышли из системы"})
 
 
-def _join_response(user, result, *, include_tokens: bool = True) -> dict:
+def _join_response(user, result) -> dict:
     body = {**s.session_json(user, result.role), "isNewConnection": result.is_new_connection}
     if result.role == "student":
         body["teacher"] = {"id": str(result.teacher.id), "displayName": result.teacher.display_name}
