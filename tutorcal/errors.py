@@ -13,6 +13,17 @@ from rest_framework.response import Response
 logger = logging.getLogger(__name__)
 
 
+class DomainError(Exception):
+    """A domain rule said no. Services, selectors, the bot and the worker raise it with the contract's code
+    (e.g. LESSON_NOT_FOUND); only the API layer turns the code into an HTTP status (tutorcal.error_codes).
+    `messages` carries readable validation messages for codes such as VALIDATION_FAILED."""
+
+    def __init__(self, code: str, messages: list[str] | None = None):
+        super().__init__(code)
+        self.code = code
+        self.messages = messages
+
+
 class ApiError(Exception):
     """A domain error with an HTTP status and a machine code (e.g. 404 LESSON_NOT_FOUND)."""
 
@@ -46,6 +57,11 @@ def _flatten(detail, prefix: str = "") -> list[str]:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        from .error_codes import status_for
+
+        status = status_for(exc.code)
+        return Response(error_body(status, exc.messages or exc.code), status=status)
     if isinstance(exc, ApiError):
         return Response(error_body(exc.status, exc.code), status=exc.status)
     if isinstance(exc, Http404):

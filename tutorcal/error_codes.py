@@ -1,0 +1,73 @@
+"""The one table from a domain error code to its HTTP status (the contract's codes, reference §2–§6).
+
+Services know codes, never statuses; the API layer (tutorcal.errors.exception_handler) looks them up here.
+A code missing from the table is a programming error: it answers 400 and is logged once, and a test walks
+every code raised in the source to keep the table complete."""
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+STATUS_BY_CODE: dict[str, int] = {
+    # 400: the request is wrong
+    "VALIDATION_FAILED": 400,
+    "RANGE_TOO_LARGE": 400,
+    "INVALID_DATE_RANGE": 400,
+    "INVALID_APPLY_TO_SERIES": 400,
+    "CANNOT_JOIN_OWN_CODE": 400,
+    "INVALID_REFERRAL_CODE": 400,
+    "INVALID_INVITATION": 400,
+    "INVALID_BETA_CODE": 400,
+    "INVALID_SUBSCRIPTION_TYPE": 400,
+    "TOTAL_LESSONS_REQUIRED": 400,
+    "EXPIRES_AT_REQUIRED": 400,
+    "STUDENT_HAS_NO_TEACHERS": 400,
+    # 401: who are you
+    "INVALID_INIT_DATA": 401,
+    "INVALID_REFRESH_TOKEN": 401,
+    "USER_NOT_FOUND": 401,
+    # 403: not yours
+    "ACCOUNT_DELETED": 403,
+    "NOT_YOUR_CHILD": 403,
+    "STUDENT_NOT_LINKED": 403,
+    "ROLE_NOT_AVAILABLE": 403,
+    "LESSON_NOT_CANCELLABLE": 403,
+    # 404: no such thing (for this profile)
+    "LESSON_NOT_FOUND": 404,
+    "STUDENT_NOT_FOUND": 404,
+    "TEACHER_NOT_FOUND": 404,
+    "SUBSCRIPTION_NOT_FOUND": 404,
+    "SUBJECT_NOT_FOUND": 404,
+    "STUDENT_NOT_ON_LESSON": 404,
+    "PARENT_RELATION_NOT_FOUND": 404,
+    "DELETED_USER_NOT_FOUND": 404,
+    "ARCHIVED_STUDENT_NOT_FOUND": 404,
+    # 409: conflicts with the current state
+    "SUBJECT_NAME_EXISTS": 409,
+    "SUBJECT_CODE_EXISTS": 409,
+    "SUBJECT_NOT_ARCHIVED": 409,
+    "SUBSCRIPTION_NOT_DELETED": 409,
+    "SUBSCRIPTION_ALREADY_EXISTS": 409,
+    "ANOTHER_SUBSCRIPTION_EXISTS": 409,
+    "STUDENT_ALREADY_ON_LESSON": 409,
+    "USER_EXISTS": 409,
+    "ROLE_EXISTS": 409,
+    "LESSON_CANCELLED": 409,
+    "ARCHIVE_EXPIRED": 409,
+    # 410: it was there and is gone
+    "INVITATION_USED": 410,
+    "INVITATION_EXPIRED": 410,
+    "RESTORE_PERIOD_EXPIRED": 410,
+    # 5xx: an outside dependency
+    "TELEGRAM_ERROR": 502,
+    "BOT_DISABLED": 503,
+    "TELEGRAM_WEBHOOK_SECRET_NOT_SET": 503,
+}
+
+
+def status_for(code: str) -> int:
+    status = STATUS_BY_CODE.get(code)
+    if status is None:
+        logger.error("domain error code %s has no HTTP status in tutorcal.error_codes", code)
+        return 400
+    return status
