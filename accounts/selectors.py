@@ -1,4 +1,8 @@
+import uuid
+
 from django.db.models import QuerySet
+
+from accounts.models import StudentNotificationSettings
 
 from .models import ParentProfile, StudentProfile, TeacherProfile, User
 
@@ -26,3 +30,16 @@ def profile_of(user: User, role: str) -> TeacherProfile | StudentProfile | Paren
 def roles_of(user: User) -> list[str]:
     """Roles in the contract's fixed order: teacher, student, parent."""
     return [role for role in ("teacher", "student", "parent") if profile_of(user, role) is not None]
+
+
+def notification_settings_get(student_id: uuid.UUID) -> StudentNotificationSettings:
+    settings_row, _ = StudentNotificationSettings.objects.get_or_create(student_id=student_id)
+    return settings_row
+
+
+def notification_settings_json(row: StudentNotificationSettings) -> dict:
+    return {
+        "defaultReminderMinutesBefore": row.default_reminder_minutes_before,
+        "enableLessonReminders": row.enable_lesson_reminders,
+        "enableLessonReports": row.enable_lesson_reports,
+    }

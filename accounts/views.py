@@ -13,9 +13,9 @@ from tutorcal.errors import ApiError
 from tutorcal.timeutil import iso
 
 from . import serializers as s
-from . import services
 from .authentication import ProfileJWTAuthentication
 from .selectors import profile_of, roles_of, users_with_profiles
+from .services import users as services
 from .telegram import InvalidInitData, validate_init_data
 from .throttles import AUTH_THROTTLES
 from .tokens import access_revoke, issue_tokens, refresh_blacklist, refresh_rotate
@@ -156,65 +156,6 @@ class LogoutView(AuthView):
         if isinstance(request.auth, AccessToken):
             services.session_end(user=request.user, token=request.auth)
         return Response({"message": "Вы вышли из системы"})
-
-
-def _join_response(user, result) -> dict:
-    body = {**s.session_json(user, result.role), "isNewConnection": result.is_new_connection}
-    if result.role == "student":
-        body["teacher"] = {"id": str(result.teacher.id), "displayName": result.teacher.display_name}
-        body["parentInviteCode"] = result.student.parent_invite_code
-        body["parentInviteUrl"] = services.invite_url(result.student.parent_invite_code)
-    else:
-        body["student"] = {"id": str(result.student.id), "name": result.student.user.full_name}
-    return body
-
-
-@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
-class JoinView(PublicAuthView):
-    serializer_class = s.JoinSerializer
-
-    def post(self, request):
-        data = self.body(request)
-        tg_user = verified_telegram_user(data["initData"])
-        code = data["referralCode"].strip()
-        if not code.startswith(("T_", "P_")):
-            raise ApiError(400, "INVALID_REFERRAL_CODE")
-        user, _ = services.user_get_or_create_from_telegram(tg_user=tg_user)
-        result = services.join_by_code(user=user, code=code, via="telegram")
-        return Response(_join_response(user, result))
-
-
-@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
-class JoinWebView(AuthView):
-    permission_classes = [IsAuthenticated]
-    serializer_class = s.JoinWebSerializer
-
-    def post(self, request):
-        result = services.join_by_code(user=request.user, code=self.body(request)["referralCode"], via="web")
-        return Response(_join_response(request.user, result))
-
-
-@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
-class AcceptInvitationView(PublicAuthView):
-    serializer_class = s.AcceptInvitationSerializer
-
-    def post(self, request):
-        data = self.body(request)
-        invitation = services.invitation_check(data["invitationToken"])  # the reference checks the token first
-        tg_user = verified_telegram_user(data["initData"])
-        user, is_new = services.invitation_accept(invitation=invitation, tg_user=tg_user)
-        role = "student" if invitation.type == "student" else "parent"
-        teacher = invitation.teacher
-        return Response(
-            {
-                **s.session_json(user, role),
-                "isNewConnection": is_new,
-                "invitation": {
-                    "type": invitation.type,
-                    "teacher": {"id": str(teacher.id), "displayName": teacher.display_name},
-                },
-            }
-        )
 
 
 @extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])

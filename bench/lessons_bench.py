@@ -78,7 +78,7 @@ def seed():
 
     from accounts.models import StudentProfile, TeacherProfile, TeacherStudentLink, User
     from lessons.models import Lesson, LessonStudent, Subject
-    from lessons.services import lesson_create
+    from lessons.services.lessons import lesson_create
 
     User.objects.filter(telegram_id__gte=TUTOR_TELEGRAM_ID, telegram_id__lt=TUTOR_TELEGRAM_ID + 100).delete()
     user = User.objects.create_user(telegram_id=TUTOR_TELEGRAM_ID, first_name="Bench", last_name="Tutor")

@@ -14,8 +14,9 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from accounts import services as account_services
 from accounts.selectors import profile_of
+from accounts.services import users as account_services
+from lessons.roster.services.joins import referral_code_join
 from tutorcal.errors import ApiError
 
 from . import selectors, services, texts
@@ -64,7 +65,7 @@ def reply_start(tg_user: dict, payload: str) -> list[Reply]:
     try:
         with transaction.atomic():
             user, _ = account_services.user_get_or_create_from_telegram(tg_user=tg_user)
-            result = account_services.join_by_code(user=user, code=payload, via="telegram")
+            result = referral_code_join(user=user, code=payload, via="telegram")
             about = result.teacher.pk if result.role == "student" else result.student.pk
             services.welcome_answered_in_chat(user=user, role=result.role, about_id=about)
             services.settings_mark_reachable(user_id=user.pk)

@@ -87,7 +87,7 @@ def student_next_lesson(*, student_id) -> dict | None:
 
 def teacher_debts(*, teacher_id) -> list[dict]:
     """Who owes this tutor what (the students area's aggregate: one query), biggest debt first."""
-    from lessons.people.selectors import teacher_debts as people_teacher_debts
+    from lessons.selectors.debts import teacher_debts as people_teacher_debts
 
     return [
         {"name": r["name"] or "Ученик", "amount": r["unpaidAmountRub"], "lessons": r["unpaidLessonsCount"]}

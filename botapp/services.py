@@ -756,7 +756,7 @@ def lesson_mark_from_bot(*, telegram_id: int, data: str) -> MarkOutcome:
     if lesson.status == Lesson.Status.DONE and current == texts.MARK_RESULTS[code]:
         text, markup = prompt_render(lesson, teacher_user.timezone)
         return MarkOutcome(toast=texts.ALREADY_MARKED, text=text, markup=markup)
-    from lessons.services import lesson_complete
+    from lessons.services.completion import lesson_complete
 
     payload = {"student_id": student_id, "attendance": wanted[0]}
     if wanted[1]:

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from tutorcal.timeutil import UtcDateTimeField, validate_supported
 
 from .models import COLOR_VALIDATOR, Lesson, LessonStudent
-from .selectors import MAX_DURATION_MINUTES
+from .selectors.calendar import MAX_DURATION_MINUTES
 
 MAX_PRICE = 10_000_000
 MAX_TEXT = 5000

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .people import views_parent as v
+from .roster import views_parent as v
 
 urlpatterns = [
     path("me", v.ParentMeView.as_view()),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .people import views_student as v
+from .roster import views_student as v
 
 urlpatterns = [
     path("me", v.StudentMeView.as_view()),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .people import views_teacher as v
+from .roster import views_teacher as v
 
 urlpatterns = [
     path("me", v.TeacherMeView.as_view()),

@@ -14,10 +14,22 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsTeacher
+from lessons.selectors.calendar import teacher_lesson_detail, teacher_lesson_dict, teacher_lesson_dicts
+from lessons.selectors.series import lesson_series_list
+from lessons.selectors.subjects import subject_json, subjects_active, subjects_archived
+from lessons.services.completion import lesson_complete
+from lessons.services.lesson_students import (
+    lesson_student_add,
+    lesson_student_remove,
+    lesson_student_update,
+    lesson_students_bulk,
+)
+from lessons.services.lessons import lesson_create, lesson_delete, lesson_update
+from lessons.services.series import SeriesResult
+from lessons.services.subjects import subject_create, subject_delete, subject_restore, subject_update
 from tutorcal.errors import ApiError, parse_uuid
 from tutorcal.timeutil import day_bounds, iso, parse_moment
 
-from . import selectors, services
 from . import serializers as s
 
 MAX_RANGE_DAYS = 400
@@ -55,7 +67,7 @@ class TeacherView(APIView):
         return ZoneInfo(self.teacher.user.timezone or "Europe/Moscow")
 
     def lesson_json(self, lesson_id, *, status_code: int = 200) -> Response:
-        found = selectors.teacher_lesson_dict(teacher_id=self.teacher.id, lesson_id=lesson_id)
+        found = teacher_lesson_dict(teacher_id=self.teacher.id, lesson_id=lesson_id)
         if found is None:  # deleted concurrently
             raise ApiError(404, "LESSON_NOT_FOUND")
         return Response(found, status=status_code)
@@ -68,21 +80,21 @@ class TeacherView(APIView):
 class SubjectsView(TeacherView):
     @extend_schema(operation_id="teachers_me_subjects_list", responses=OpenApiTypes.OBJECT)
     def get(self, request):
-        return Response([selectors.subject_json(x) for x in selectors.subjects_active(teacher_id=self.teacher.id)])
+        return Response([subject_json(x) for x in subjects_active(teacher_id=self.teacher.id)])
 
     @extend_schema(request=s.SubjectCreateSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         data = _body(s.SubjectCreateSerializer, request)
-        subject = services.subject_create(
+        subject = subject_create(
             teacher=self.teacher, name=data["name"], color_hex=data["color_hex"], code=data.get("code") or None
         )
-        return Response(selectors.subject_json(subject), status=status.HTTP_201_CREATED)
+        return Response(subject_json(subject), status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["teacher: subjects"], responses=OpenApiTypes.OBJECT)
 class SubjectsArchivedView(TeacherView):
     def get(self, request):
-        return Response([selectors.subject_json(x) for x in selectors.subjects_archived(teacher_id=self.teacher.id)])
+        return Response([subject_json(x) for x in subjects_archived(teacher_id=self.teacher.id)])
 
 
 @extend_schema(tags=["teacher: subjects"])
@@ -91,21 +103,19 @@ class SubjectDetailView(TeacherView):
     def patch(self, request, subject_id: str):
         sid = parse_uuid(subject_id, "SUBJECT_NOT_FOUND")
         data = _body(s.SubjectUpdateSerializer, request)
-        return Response(
-            selectors.subject_json(services.subject_update(teacher=self.teacher, subject_id=sid, data=data))
-        )
+        return Response(subject_json(subject_update(teacher=self.teacher, subject_id=sid, data=data)))
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def delete(self, request, subject_id: str):
         sid = parse_uuid(subject_id, "SUBJECT_NOT_FOUND")
-        return Response(services.subject_delete(teacher=self.teacher, subject_id=sid))
+        return Response(subject_delete(teacher=self.teacher, subject_id=sid))
 
 
 @extend_schema(tags=["teacher: subjects"], request=None, responses={201: OpenApiTypes.OBJECT})
 class SubjectRestoreView(TeacherView):
     def post(self, request, subject_id: str):
         sid = parse_uuid(subject_id, "SUBJECT_NOT_FOUND")
-        services.subject_restore(teacher=self.teacher, subject_id=sid)
+        subject_restore(teacher=self.teacher, subject_id=sid)
         return Response({"success": True}, status=status.HTTP_201_CREATED)
 
 
@@ -123,7 +133,7 @@ def parse_instant(value: str, name: str, *, zone: ZoneInfo, end: bool) -> dateti
     return parsed if parsed.tzinfo else timezone.make_aware(parsed, zone)
 
 
-def series_json(result: services.SeriesResult, *, full: bool) -> dict:
+def series_json(result: SeriesResult, *, full: bool) -> dict:
     series = result.series
     head = {"id": str(series.id), "frequency": series.frequency}
     if full:
@@ -159,7 +169,7 @@ class LessonsView(TeacherView):
             raise ApiError(400, "INVALID_DATE_RANGE")
         if end - start > timedelta(days=MAX_RANGE_DAYS):
             raise ApiError(400, "RANGE_TOO_LARGE")
-        lessons = selectors.teacher_lesson_dicts(
+        lessons = teacher_lesson_dicts(
             teacher_id=self.teacher.id,
             start=start,
             end=end,
@@ -175,7 +185,7 @@ class LessonsView(TeacherView):
         student_ids = data.get("student_ids")
         if student_ids is None and data.get("student_id") is not None:
             student_ids = [data["student_id"]]
-        result = services.lesson_create(
+        result = lesson_create(
             teacher=self.teacher,
             start_at=data["start_at"],
             duration_minutes=data["duration_minutes"],
@@ -189,7 +199,7 @@ class LessonsView(TeacherView):
             meeting_url=data.get("meeting_url"),
             recurrence=data.get("recurrence"),
         )
-        if isinstance(result, services.SeriesResult):
+        if isinstance(result, SeriesResult):
             return Response(series_json(result, full=True), status=status.HTTP_201_CREATED)
         return self.lesson_json(result.id, status_code=status.HTTP_201_CREATED)
 
@@ -199,7 +209,7 @@ class LessonDetailView(TeacherView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, lesson_id: str):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
-        found = selectors.teacher_lesson_detail(teacher_id=self.teacher.id, lesson_id=lid)
+        found = teacher_lesson_detail(teacher_id=self.teacher.id, lesson_id=lid)
         if found is None:
             raise ApiError(404, "LESSON_NOT_FOUND")
         return Response(found)
@@ -210,26 +220,24 @@ class LessonDetailView(TeacherView):
         data = dict(_body(s.LessonUpdateSerializer, request, zone=self.zone))
         if data.get("meeting_url") == "":
             data["meeting_url"] = None
-        result = services.lesson_update(
+        result = lesson_update(
             teacher=self.teacher, lesson_id=lid, data=data, apply_to_series=request.query_params.get("applyToSeries")
         )
-        if isinstance(result, services.SeriesResult):
+        if isinstance(result, SeriesResult):
             return Response(series_json(result, full=False))
         return self.lesson_json(result.id)
 
     @extend_schema(parameters=[APPLY_TO_SERIES], responses=OpenApiTypes.OBJECT)
     def delete(self, request, lesson_id: str):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
-        services.lesson_delete(
-            teacher=self.teacher, lesson_id=lid, apply_to_series=request.query_params.get("applyToSeries")
-        )
+        lesson_delete(teacher=self.teacher, lesson_id=lid, apply_to_series=request.query_params.get("applyToSeries"))
         return Response({"success": True})
 
 
 @extend_schema(tags=["teacher: lessons"], responses=OpenApiTypes.OBJECT)
 class LessonSeriesView(TeacherView):
     def get(self, request):
-        return Response(selectors.lesson_series_list(teacher_id=self.teacher.id))
+        return Response(lesson_series_list(teacher_id=self.teacher.id))
 
 
 @extend_schema(tags=["teacher: lessons"])
@@ -238,7 +246,7 @@ class LessonStudentsView(TeacherView):
     def post(self, request, lesson_id: str):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
         data = _body(s.LessonStudentAddSerializer, request)
-        services.lesson_student_add(
+        lesson_student_add(
             teacher=self.teacher, lesson_id=lid, student_id=data["student_id"], price_rub=data.get("price_rub")
         )
         return self.lesson_json(lid, status_code=status.HTTP_201_CREATED)
@@ -251,14 +259,14 @@ class LessonStudentDetailView(TeacherView):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
         sid = _student_path_id(student_id)
         data = _body(s.LessonStudentUpdateSerializer, request)
-        row = services.lesson_student_update(teacher=self.teacher, lesson_id=lid, student_id=sid, data=data)
+        row = lesson_student_update(teacher=self.teacher, lesson_id=lid, student_id=sid, data=data)
         return Response({"success": True, "paymentStatus": row.payment_status, "priceRub": row.price_rub})
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def delete(self, request, lesson_id: str, student_id: str):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
         sid = _student_path_id(student_id)
-        services.lesson_student_remove(teacher=self.teacher, lesson_id=lid, student_id=sid)
+        lesson_student_remove(teacher=self.teacher, lesson_id=lid, student_id=sid)
         return self.lesson_json(lid)
 
 
@@ -268,7 +276,7 @@ class LessonStudentsBulkView(TeacherView):
     def patch(self, request, lesson_id: str):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
         data = _body(s.LessonStudentsBulkSerializer, request)
-        services.lesson_students_bulk(teacher=self.teacher, lesson_id=lid, action=data["action"], value=data["value"])
+        lesson_students_bulk(teacher=self.teacher, lesson_id=lid, action=data["action"], value=data["value"])
         return self.lesson_json(lid)
 
 
@@ -278,5 +286,5 @@ class LessonCompleteView(TeacherView):
     def patch(self, request, lesson_id: str):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
         data = _body(s.LessonCompleteSerializer, request)
-        services.lesson_complete(teacher=self.teacher, lesson_id=lid, students=data["students"])
+        lesson_complete(teacher=self.teacher, lesson_id=lid, students=data["students"])
         return self.lesson_json(lid)

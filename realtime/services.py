@@ -84,7 +84,7 @@ def group_send_all(messages: list[tuple[str, dict]]) -> None:
 
 
 def teacher_lessons(teacher_id, lesson_ids: list) -> list[dict]:
-    from lessons.selectors import teacher_lesson_dicts
+    from lessons.selectors.calendar import teacher_lesson_dicts
 
     return teacher_lesson_dicts(teacher_id=teacher_id, lesson_ids=lesson_ids)
 
@@ -95,7 +95,7 @@ def _row_shapes(lesson_ids: list[str], student_ids: list[str], parents_wanted: s
     the parent views). Two queries: the lessons once (with subject, tutor and head count), then the online
     students' rows, each given its already-loaded lesson — a 99-student group lesson is built once, not 99
     times. Returns ({sid: [..]}, {sid: [..]})."""
-    from lessons.people.selectors import parent_lesson_json, student_lesson_json
+    from lessons.selectors.student_lessons import parent_lesson_json, student_lesson_json
 
     lessons = {
         lesson.id: lesson

@@ -13,7 +13,7 @@ from accounts.models import (
     TeacherStudentLink,
     User,
 )
-from accounts.services import invitation_create
+from lessons.roster.services.invitations import invitation_create
 from tutorcal import events
 
 pytestmark = pytest.mark.django_db

@@ -170,7 +170,7 @@ def test_the_admin_never_shows_a_signed_refresh_token(staff_client, tutor):
 
 
 def test_the_admin_never_shows_an_invitation_token(staff_client, tutor):
-    from accounts.services import invitation_create
+    from lessons.roster.services.invitations import invitation_create
 
     invitation = invitation_create(teacher=tutor.profile)
     detail = staff_client.get(f"/admin/accounts/invitation/{invitation.pk}/change/")

@@ -5,7 +5,7 @@ import pytest
 
 from accounts.models import TeacherStudentLink
 from lessons.models import Lesson, LessonSeries, LessonStudent, Subject
-from lessons.selectors import teacher_lesson_dicts
+from lessons.selectors.calendar import teacher_lesson_dicts
 from lessons.tests.calendar_helpers import BASE, create_lesson, utc
 
 pytestmark = pytest.mark.django_db
@@ -394,7 +394,7 @@ def test_detail_and_writes_run_constant_queries(api, tutor, make_student, django
 def test_the_fast_iso_formatter_matches_the_contract_formatter(value):
     from zoneinfo import ZoneInfo
 
-    from lessons.selectors import _iso
+    from lessons.selectors.calendar import _iso
     from tutorcal.timeutil import iso
 
     assert _iso(value) == iso(value)

@@ -1,7 +1,7 @@
 import pytest
 
 from lessons.models import Lesson, LessonStudent
-from lessons.services import lesson_complete
+from lessons.services.completion import lesson_complete
 from lessons.tests.calendar_helpers import BASE, create_lesson, rows_of
 from subscriptions.models import Subscription
 from tutorcal.errors import ApiError

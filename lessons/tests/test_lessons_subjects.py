@@ -1,7 +1,7 @@
 import pytest
 
 from lessons.models import Lesson, LessonSeries, Subject
-from lessons.services import subject_code_from_name
+from lessons.services.subjects import subject_code_from_name
 from lessons.tests.calendar_helpers import BASE, create_lesson
 
 pytestmark = pytest.mark.django_db

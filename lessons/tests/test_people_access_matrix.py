@@ -7,7 +7,7 @@ import pytest
 
 from accounts.models import ParentProfile, TeacherStudentLink
 from conftest import Persona, make_user
-from lessons.people.testing import make_lesson, make_subject
+from lessons.tests.factories import LessonFactory, SubjectFactory
 from subscriptions.models import Subscription
 
 pytestmark = pytest.mark.django_db
@@ -15,12 +15,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def world(tutor, student, parent, stranger_tutor, stranger_student):
-    lesson = make_lesson(tutor.profile, [student.profile], days=2, subject=make_subject(tutor.profile))
-    make_lesson(tutor.profile, [student.profile], days=-2, status="done", attendance="attended")
+    lesson = LessonFactory(
+        teacher=tutor.profile, students=[student.profile], days=2, subject=SubjectFactory(teacher=tutor.profile)
+    )
+    LessonFactory(teacher=tutor.profile, students=[student.profile], days=-2, status="done", attendance="attended")
     sub = Subscription.objects.create(teacher=tutor.profile, student=student.profile, type="lessons", total_lessons=4)
     # The strangers have lives of their own (so "empty" is not the only reason they see nothing).
     TeacherStudentLink.objects.create(teacher=stranger_tutor.profile, student=stranger_student.profile)
-    make_lesson(stranger_tutor.profile, [stranger_student.profile], days=1)
+    LessonFactory(teacher=stranger_tutor.profile, students=[stranger_student.profile], days=1)
     stranger_parent_user = make_user(30_999, "Чужой", "Родитель")
     stranger_parent = Persona(stranger_parent_user, "parent", ParentProfile.objects.create(user=stranger_parent_user))
     return {

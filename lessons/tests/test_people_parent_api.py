@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import ParentStudentRelation, TeacherStudentLink
-from lessons.people.testing import make_lesson
+from lessons.tests.factories import LessonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +25,10 @@ def second_tutor(make_teacher, student, parent):
 def unrelated_tutor(make_teacher, student):
     third = make_teacher("Вера", "Третья")
     TeacherStudentLink.objects.create(teacher=third.profile, student=student.profile)
-    make_lesson(third.profile, [student.profile], days=-1, status="done", attendance="attended", price=5000)
-    make_lesson(third.profile, [student.profile], days=1)
+    LessonFactory(
+        teacher=third.profile, students=[student.profile], days=-1, status="done", attendance="attended", price=5000
+    )
+    LessonFactory(teacher=third.profile, students=[student.profile], days=1)
     return third
 
 
@@ -38,7 +40,9 @@ def test_me_returns_timezone(api, parent):
 
 
 def test_children_and_detail_cover_only_related_teachers(api, tutor, student, parent, unrelated_tutor):
-    make_lesson(tutor.profile, [student.profile], days=-2, status="done", attendance="attended", price=800)
+    LessonFactory(
+        teacher=tutor.profile, students=[student.profile], days=-2, status="done", attendance="attended", price=800
+    )
     client = api(parent)
     (child,) = client.get("/api/parents/me/children").json()
     assert child["childId"] == str(student.id)
@@ -66,7 +70,14 @@ def test_children_and_detail_cover_only_related_teachers(api, tutor, student, pa
 
 
 def test_child_teachers_and_teacher_detail_with_debt(api, tutor, student, parent, second_tutor):
-    make_lesson(second_tutor.profile, [student.profile], days=-2, status="done", attendance="attended", price=300)
+    LessonFactory(
+        teacher=second_tutor.profile,
+        students=[student.profile],
+        days=-2,
+        status="done",
+        attendance="attended",
+        price=300,
+    )
     client = api(parent)
     teachers = client.get(f"/api/parents/me/children/{student.id}/teachers").json()
     assert {t["teacherId"] for t in teachers} == {str(tutor.id), str(second_tutor.id)}
@@ -86,7 +97,7 @@ def test_teacher_detail_needs_a_relation_with_that_teacher_else_403_not_your_chi
 
 
 def test_empty_filter_values_mean_no_filter(api, tutor, student, parent):
-    make_lesson(tutor.profile, [student.profile], days=1)
+    LessonFactory(teacher=tutor.profile, students=[student.profile], days=1)
     url = f"/api/parents/me/children/{student.id}/lessons"
     now = timezone.now()
     query = {"from": (now - timedelta(days=5)).isoformat(), "to": (now + timedelta(days=5)).isoformat()}
@@ -95,7 +106,9 @@ def test_empty_filter_values_mean_no_filter(api, tutor, student, parent):
 
 
 def test_lesson_detail_and_stats(api, tutor, student, parent):
-    lesson = make_lesson(tutor.profile, [student.profile], days=-1, status="done", attendance="attended")
+    lesson = LessonFactory(
+        teacher=tutor.profile, students=[student.profile], days=-1, status="done", attendance="attended"
+    )
     client = api(parent)
     body = client.get(f"/api/parents/me/children/{student.id}/lessons/{lesson.id}").json()
     assert body["id"] == str(lesson.id) and "rating" in body and "studentNoteForTeacher" not in body
@@ -148,6 +161,6 @@ def test_children_list_runs_constant_queries(api, tutor, parent, make_student, d
     for i in range(10):
         kid = make_student(f"K{i}", teacher=tutor)
         Rel.objects.create(parent=parent.profile, student=kid.profile, teacher=tutor.profile)
-        make_lesson(tutor.profile, [kid.profile], days=-1, status="done", attendance="attended")
+        LessonFactory(teacher=tutor.profile, students=[kid.profile], days=-1, status="done", attendance="attended")
     with django_assert_max_num_queries(4):
         assert len(client.get("/api/parents/me/children").json()) == 11

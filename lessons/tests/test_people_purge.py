@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import ParentStudentRelation, TeacherStudentLink, User
 from lessons.models import Lesson
-from lessons.people.testing import make_lesson
+from lessons.tests.factories import LessonFactory
 
 
 def _purge() -> str:
@@ -27,7 +27,9 @@ def test_it_purges_links_archived_more_than_seven_days_ago_with_their_parent_rel
     recent = make_student("Свежий", teacher=tutor)
     TeacherStudentLink.objects.filter(student=student.profile).update(archived_at=timezone.now() - timedelta(days=8))
     TeacherStudentLink.objects.filter(student=recent.profile).update(archived_at=timezone.now() - timedelta(days=6))
-    kept_lesson = make_lesson(tutor.profile, [student.profile], days=-10, status="done", attendance="attended")
+    kept_lesson = LessonFactory(
+        teacher=tutor.profile, students=[student.profile], days=-10, status="done", attendance="attended"
+    )
     assert "links=1" in _purge()
     assert not TeacherStudentLink.objects.filter(student=student.profile).exists()
     assert not ParentStudentRelation.objects.filter(student=student.profile).exists()
@@ -58,9 +60,9 @@ def test_concurrent_purges_delete_each_row_once_without_errors(make_teacher, mak
 
     def run():
         try:
-            from lessons.people.services import purge_archived_links
+            from lessons.roster.services.links import links_purge_archived
 
-            results.append(purge_archived_links())
+            results.append(links_purge_archived())
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:

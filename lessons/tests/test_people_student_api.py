@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import StudentNotificationSettings, TeacherStudentLink
 from lessons.models import Lesson, LessonStudent
-from lessons.people.testing import make_lesson, make_subject
+from lessons.tests.factories import LessonFactory, SubjectFactory
 from tutorcal import events
 
 pytestmark = pytest.mark.django_db
@@ -44,13 +44,13 @@ def test_parent_invite_link(api, student):
 
 
 def test_teachers_list_and_detail_with_stats(api, tutor, student, stranger_tutor):
-    make_lesson(
-        tutor.profile,
-        [student.profile],
+    LessonFactory(
+        teacher=tutor.profile,
+        students=[student.profile],
         days=-1,
         status="done",
         attendance="attended",
-        subject=make_subject(tutor.profile),
+        subject=SubjectFactory(teacher=tutor.profile),
     )
     client = api(student)
     (item,) = client.get("/api/students/me/teachers").json()
@@ -78,11 +78,13 @@ def test_lessons_list_requires_a_bounded_range(api, student):
 
 def test_lessons_list_filters_and_constant_queries(api, tutor, student, django_assert_max_num_queries):
     client = api(student)
-    make_lesson(tutor.profile, [student.profile], days=1)
+    LessonFactory(teacher=tutor.profile, students=[student.profile], days=1)
     with django_assert_max_num_queries(3):
         assert len(client.get("/api/students/me/lessons", _range()).json()) == 1
     for i in range(25):
-        make_lesson(tutor.profile, [student.profile], days=-i - 1, status="done", attendance="attended")
+        LessonFactory(
+            teacher=tutor.profile, students=[student.profile], days=-i - 1, status="done", attendance="attended"
+        )
     with django_assert_max_num_queries(3):
         assert len(client.get("/api/students/me/lessons", _range()).json()) == 26
     assert len(client.get("/api/students/me/lessons", {**_range(), "status": "planned"}).json()) == 1
@@ -90,7 +92,7 @@ def test_lessons_list_filters_and_constant_queries(api, tutor, student, django_a
 
 
 def test_empty_filter_values_mean_no_filter(api, tutor, student):
-    make_lesson(tutor.profile, [student.profile], days=1)
+    LessonFactory(teacher=tutor.profile, students=[student.profile], days=1)
     res = api(student).get("/api/students/me/lessons", {**_range(), "subjectId": "", "teacherId": "", "status": ""})
     assert res.status_code == 200 and len(res.json()) == 1
     assert api(student).get("/api/students/me/lessons", {**_range(), "status": "bogus"}).status_code == 400
@@ -99,15 +101,17 @@ def test_empty_filter_values_mean_no_filter(api, tutor, student):
 def test_date_only_to_includes_that_whole_day_in_the_users_zone(api, tutor, student):
     from datetime import UTC, datetime
 
-    make_lesson(tutor.profile, [student.profile], start=datetime(2025, 3, 10, 20, 0, tzinfo=UTC))  # 23:00 MSK
+    LessonFactory(
+        teacher=tutor.profile, students=[student.profile], start_at=datetime(2025, 3, 10, 20, 0, tzinfo=UTC)
+    )  # 23:00 MSK
     assert len(api(student).get("/api/students/me/lessons", {"from": "2025-03-10", "to": "2025-03-10"}).json()) == 1
 
 
 def test_lesson_detail_never_exposes_other_students(api, tutor, student, make_student):
     other = make_student("Оля", "Секретова", teacher=tutor)
-    lesson = make_lesson(
-        tutor.profile,
-        [student.profile, other.profile],
+    lesson = LessonFactory(
+        teacher=tutor.profile,
+        students=[student.profile, other.profile],
         days=1,
         rows={other.profile.id: {"student_note_private": "мой секрет", "student_note_for_teacher": "для учителя"}},
     )
@@ -118,7 +122,7 @@ def test_lesson_detail_never_exposes_other_students(api, tutor, student, make_st
 
 def test_patch_writes_notes_on_the_students_own_row_only(api, tutor, student, make_student):
     other = make_student("Оля", teacher=tutor)
-    lesson = make_lesson(tutor.profile, [student.profile, other.profile], days=1)
+    lesson = LessonFactory(teacher=tutor.profile, students=[student.profile, other.profile], days=1)
     res = api(student).patch(
         f"/api/students/me/lessons/{lesson.id}",
         {
@@ -142,7 +146,7 @@ def test_patch_writes_notes_on_the_students_own_row_only(api, tutor, student, ma
 def test_cancel_of_an_individual_lesson_cancels_it_by_the_student(
     api, tutor, student, django_capture_on_commit_callbacks
 ):
-    lesson = make_lesson(tutor.profile, [student.profile], days=1)
+    lesson = LessonFactory(teacher=tutor.profile, students=[student.profile], days=1)
     got = []
 
     def handler(sender, **kw):
@@ -168,7 +172,7 @@ def test_cancel_of_an_individual_lesson_cancels_it_by_the_student(
 
 def test_cancel_in_a_group_cancels_only_the_students_participation(api, tutor, student, make_student):
     other = make_student("Оля", teacher=tutor)
-    lesson = make_lesson(tutor.profile, [student.profile, other.profile], days=1)
+    lesson = LessonFactory(teacher=tutor.profile, students=[student.profile, other.profile], days=1)
     res = api(student).post(f"/api/students/me/lessons/{lesson.id}/cancel")
     assert res.status_code == 201 and res.json()["status"] == "planned" and res.json()["attendance"] == "cancelled"
     assert LessonStudent.objects.get(lesson=lesson, student=other.profile).attendance == "unknown"
@@ -181,9 +185,11 @@ def test_cancel_in_a_group_cancels_only_the_students_participation(api, tutor, s
 @pytest.mark.parametrize("kind", ["past", "done", "cancelled"])
 def test_only_future_planned_lessons_can_be_cancelled(api, tutor, student, kind):
     lesson = {
-        "past": lambda: make_lesson(tutor.profile, [student.profile], days=-1),
-        "done": lambda: make_lesson(tutor.profile, [student.profile], days=1, status="done"),
-        "cancelled": lambda: make_lesson(tutor.profile, [student.profile], days=1, status="cancelled"),
+        "past": lambda: LessonFactory(teacher=tutor.profile, students=[student.profile], days=-1),
+        "done": lambda: LessonFactory(teacher=tutor.profile, students=[student.profile], days=1, status="done"),
+        "cancelled": lambda: LessonFactory(
+            teacher=tutor.profile, students=[student.profile], days=1, status="cancelled"
+        ),
     }[kind]()
     res = api(student).post(f"/api/students/me/lessons/{lesson.id}/cancel")
     assert res.status_code == 403 and res.json()["message"] == "LESSON_NOT_CANCELLABLE"
@@ -191,7 +197,9 @@ def test_only_future_planned_lessons_can_be_cancelled(api, tutor, student, kind)
 
 def test_stats_have_streak_and_four_achievements(api, tutor, student):
     for i in range(3):
-        make_lesson(tutor.profile, [student.profile], days=-2 * i - 1, status="done", attendance="attended")
+        LessonFactory(
+            teacher=tutor.profile, students=[student.profile], days=-2 * i - 1, status="done", attendance="attended"
+        )
     body = api(student).get("/api/students/me/stats").json()
     assert body["total"]["totalLessonsAttended"] == 3
     assert body["streak"] == {"current": 3, "max": 3}

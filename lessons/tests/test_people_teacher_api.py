@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Invitation, ParentStudentRelation, TeacherStudentLink
 from lessons.models import Lesson, LessonSeries, LessonStudent, SeriesStudent
-from lessons.people.testing import make_lesson, make_subject
+from lessons.tests.factories import LessonFactory, SubjectFactory
 from subscriptions.models import Subscription
 from tutorcal import events
 
@@ -84,11 +84,19 @@ def test_invite_link_has_invite_and_fallback_urls(api, tutor):
 def test_student_cards_have_stats_debt_subjects_and_archived_count(api, tutor, student, make_student):
     archived = make_student("Архип", teacher=tutor)
     TeacherStudentLink.objects.filter(student=archived.profile).update(archived_at=timezone.now())
-    math = make_subject(tutor.profile)
-    make_lesson(
-        tutor.profile, [student.profile], days=-2, status="done", attendance="attended", subject=math, price=1200
+    math = SubjectFactory(teacher=tutor.profile)
+    LessonFactory(
+        teacher=tutor.profile,
+        students=[student.profile],
+        days=-2,
+        status="done",
+        attendance="attended",
+        subject=math,
+        price=1200,
     )
-    make_lesson(tutor.profile, [student.profile], days=-1, status="done", attendance="missed", subject=math)
+    LessonFactory(
+        teacher=tutor.profile, students=[student.profile], days=-1, status="done", attendance="missed", subject=math
+    )
     body = api(tutor).get("/api/teachers/me/students").json()
     assert body["archivedCount"] == 1
     (card,) = body["students"]
@@ -100,11 +108,13 @@ def test_student_cards_have_stats_debt_subjects_and_archived_count(api, tutor, s
 
 
 def _seed_students(tutor, make_student, n, name="Математика"):
-    subject = make_subject(tutor.profile, name=name)
+    subject = SubjectFactory(teacher=tutor.profile, name=name)
     for i in range(n):
         st = make_student(f"S{i}", teacher=tutor)
-        make_lesson(tutor.profile, [st.profile], days=-3, status="done", attendance="attended", subject=subject)
-        make_lesson(tutor.profile, [st.profile], days=3, subject=subject)
+        LessonFactory(
+            teacher=tutor.profile, students=[st.profile], days=-3, status="done", attendance="attended", subject=subject
+        )
+        LessonFactory(teacher=tutor.profile, students=[st.profile], days=3, subject=subject)
 
 
 def test_student_cards_run_a_constant_number_of_queries(api, tutor, make_student, django_assert_max_num_queries):
@@ -142,11 +152,15 @@ def test_archive_keeps_history_and_detaches_only_future_planned_lessons(
     api, tutor, student, make_student, captured, django_capture_on_commit_callbacks
 ):
     other = make_student("Оля", teacher=tutor)
-    past_done = make_lesson(tutor.profile, [student.profile], days=-3, status="done", attendance="attended")
-    past_planned = make_lesson(tutor.profile, [student.profile], days=-1)
-    future_single = make_lesson(tutor.profile, [student.profile], days=2)
-    future_group = make_lesson(tutor.profile, [student.profile, other.profile], days=3)
-    future_cancelled = make_lesson(tutor.profile, [student.profile], days=4, status="cancelled", cancelled_by="teacher")
+    past_done = LessonFactory(
+        teacher=tutor.profile, students=[student.profile], days=-3, status="done", attendance="attended"
+    )
+    past_planned = LessonFactory(teacher=tutor.profile, students=[student.profile], days=-1)
+    future_single = LessonFactory(teacher=tutor.profile, students=[student.profile], days=2)
+    future_group = LessonFactory(teacher=tutor.profile, students=[student.profile, other.profile], days=3)
+    future_cancelled = LessonFactory(
+        teacher=tutor.profile, students=[student.profile], days=4, status="cancelled", cancelled_by="teacher"
+    )
     series = LessonSeries.objects.create(
         teacher=tutor.profile, frequency="weekly", day_of_week=1, time_of_day="10:00", duration_minutes=60
     )
@@ -175,9 +189,11 @@ def test_archive_with_delete_individual_lessons_deletes_only_future_solo_lessons
     api, tutor, student, make_student, captured, django_capture_on_commit_callbacks
 ):
     other = make_student("Оля", teacher=tutor)
-    past = make_lesson(tutor.profile, [student.profile], days=-3, status="done", attendance="attended")
-    solo = make_lesson(tutor.profile, [student.profile], days=2)
-    group = make_lesson(tutor.profile, [student.profile, other.profile], days=3)
+    past = LessonFactory(
+        teacher=tutor.profile, students=[student.profile], days=-3, status="done", attendance="attended"
+    )
+    solo = LessonFactory(teacher=tutor.profile, students=[student.profile], days=2)
+    group = LessonFactory(teacher=tutor.profile, students=[student.profile, other.profile], days=3)
     with django_capture_on_commit_callbacks(execute=True):
         res = api(tutor).delete(
             f"/api/teachers/me/students/{student.id}", {"deleteIndividualLessons": True}, format="json"
@@ -193,7 +209,7 @@ def test_archive_refunds_a_consumed_subscription_lesson_of_a_removed_row(api, tu
     sub = Subscription.objects.create(
         teacher=tutor.profile, student=student.profile, type="lessons", total_lessons=5, used_lessons=1
     )
-    lesson = make_lesson(tutor.profile, [student.profile], days=2)
+    lesson = LessonFactory(teacher=tutor.profile, students=[student.profile], days=2)
     LessonStudent.objects.filter(lesson=lesson).update(paid_from_subscription=True, subscription=sub)
     assert api(tutor).delete(f"/api/teachers/me/students/{student.id}").status_code == 200
     sub.refresh_from_db()
@@ -262,16 +278,18 @@ def test_parents_list_and_toggle(api, tutor, student, parent):
 
 def test_student_lessons_filter_on_the_students_own_row(api, tutor, student, make_student):
     other = make_student("Оля", teacher=tutor)
-    paid = make_lesson(
-        tutor.profile,
-        [student.profile, other.profile],
+    paid = LessonFactory(
+        teacher=tutor.profile,
+        students=[student.profile, other.profile],
         days=-2,
         status="done",
         attendance="attended",
         rows={student.profile.id: {"payment_status": "paid"}},
     )
-    unpaid = make_lesson(tutor.profile, [student.profile], days=-1, status="done", attendance="attended")
-    planned = make_lesson(tutor.profile, [student.profile], days=1)
+    unpaid = LessonFactory(
+        teacher=tutor.profile, students=[student.profile], days=-1, status="done", attendance="attended"
+    )
+    planned = LessonFactory(teacher=tutor.profile, students=[student.profile], days=1)
     client = api(tutor)
     url = f"/api/teachers/me/students/{student.id}/lessons"
     assert [x["id"] for x in client.get(url).json()] == [str(planned.id), str(unpaid.id), str(paid.id)]
@@ -285,12 +303,22 @@ def test_student_lessons_filter_on_the_students_own_row(api, tutor, student, mak
 
 
 def test_debt_and_stats_endpoints(api, tutor, student):
-    subject = make_subject(tutor.profile)
-    debt_lesson = make_lesson(
-        tutor.profile, [student.profile], days=-2, status="done", attendance="attended", price=900, subject=subject
+    subject = SubjectFactory(teacher=tutor.profile)
+    debt_lesson = LessonFactory(
+        teacher=tutor.profile,
+        students=[student.profile],
+        days=-2,
+        status="done",
+        attendance="attended",
+        price=900,
+        subject=subject,
     )
-    make_lesson(tutor.profile, [student.profile], days=-1, status="done", attendance="missed", subject=subject)
-    nxt = make_lesson(tutor.profile, [student.profile], start=timezone.now() + timedelta(days=1), subject=subject)
+    LessonFactory(
+        teacher=tutor.profile, students=[student.profile], days=-1, status="done", attendance="missed", subject=subject
+    )
+    nxt = LessonFactory(
+        teacher=tutor.profile, students=[student.profile], start_at=timezone.now() + timedelta(days=1), subject=subject
+    )
     client = api(tutor)
     debt = client.get(f"/api/teachers/me/students/{student.id}/debt").json()
     assert debt["unpaidAmountRub"] == 900 and debt["lessons"][0]["lessonId"] == str(debt_lesson.id)

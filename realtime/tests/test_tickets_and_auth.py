@@ -118,7 +118,7 @@ async def test_an_unknown_websocket_path_is_refused(db):
 
 
 async def test_deleting_the_account_closes_its_open_sockets_at_once(tutor, student, ws):
-    from accounts.services import account_delete
+    from accounts.services.users import account_delete
 
     tutor_socket = await ws(tutor)
     student_socket = await ws(student)

@@ -5,7 +5,7 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.selectors import users_with_profiles
-from accounts.services import profile_ensure
+from accounts.services.users import profile_ensure
 from accounts.tokens import issue_tokens
 
 

@@ -1,21 +1,18 @@
-"""Reads of the calendar. The lesson list is the hot path: plain `.values()` rows turned into the contract's
+"""The teacher's calendar. The lesson list is the hot path: plain `.values()` rows turned into the contract's
 TeacherLesson dicts in a constant number of queries (lessons, their students, the overlap window)."""
 
 from __future__ import annotations
 
 import bisect
-import uuid
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 
-from accounts.models import TeacherStudentLink
-from tutorcal.timeutil import iso
-
-from .models import Lesson, LessonSeries, LessonStudent, SeriesStudent, Subject
+from lessons.models import Lesson, LessonSeries, LessonStudent
 
 # Lessons longer than this are rejected on input, so an overlap search only needs this much look-behind.
 MAX_DURATION_MINUTES = 24 * 60
+
 
 _LESSON_FIELDS = (
     "id",
@@ -38,6 +35,8 @@ _LESSON_FIELDS = (
     "subject__name",
     "subject__color_hex",
 )
+
+
 _ROW_FIELDS = (
     "id",
     "lesson_id",
@@ -239,109 +238,3 @@ def teacher_lesson_detail(*, teacher_id, lesson_id) -> dict | None:
             }
     found["series"] = series
     return found
-
-
-def lesson_series_list(*, teacher_id) -> list[dict]:
-    """GET /me/lesson-series: two queries (series with counts and subject, series students with names)."""
-    series = list(
-        LessonSeries.objects.filter(teacher_id=teacher_id)
-        .annotate(
-            lessons_count=Count("lessons"),
-            lessons_done=Count("lessons", filter=Q(lessons__status=Lesson.Status.DONE)),
-        )
-        .order_by("created_at", "id")
-        .values(
-            "id",
-            "subject_id",
-            "frequency",
-            "day_of_week",
-            "days_of_week",
-            "end_date",
-            "time_of_day",
-            "timezone",
-            "duration_minutes",
-            "price_rub",
-            "is_free",
-            "meeting_url",
-            "subject__name",
-            "subject__color_hex",
-            "lessons_count",
-            "lessons_done",
-        )
-    )
-    if not series:
-        return []
-    students: dict = {}
-    for row in (
-        SeriesStudent.objects.filter(series__teacher_id=teacher_id)
-        .order_by("created_at", "id")
-        .values("series_id", "student_id", "student__user__first_name", "student__user__last_name", "price_rub")
-    ):
-        students.setdefault(row["series_id"], []).append(
-            {
-                "studentId": str(row["student_id"]),
-                "firstName": row["student__user__first_name"],
-                "lastName": row["student__user__last_name"],
-                "priceRub": row["price_rub"],
-            }
-        )
-    out = []
-    for row in series:
-        recurrence = {"frequency": row["frequency"], "dayOfWeek": row["day_of_week"], "daysOfWeek": row["days_of_week"]}
-        if row["end_date"] is not None:
-            # the reference returns endDate.toISOString(): the day's UTC midnight, as the client sent it
-            recurrence["endDate"] = f"{row['end_date'].isoformat()}T00:00:00.000Z"
-        out.append(
-            {
-                "id": str(row["id"]),
-                "subjectId": _s(row["subject_id"]),
-                "recurrence": recurrence,
-                "timeOfDay": row["time_of_day"],
-                "timezone": row["timezone"],
-                "durationMinutes": row["duration_minutes"],
-                "priceRub": row["price_rub"],
-                "isFree": row["is_free"],
-                "meetingUrl": row["meeting_url"],
-                "students": students.get(row["id"], []),
-                "subject": {"name": row["subject__name"], "colorHex": row["subject__color_hex"]}
-                if row["subject_id"] is not None
-                else None,
-                "lessonsCount": row["lessons_count"],
-                "lessonsDone": row["lessons_done"],
-                "lessonsRemaining": row["lessons_count"] - row["lessons_done"],
-            }
-        )
-    return out
-
-
-# ---- subjects ----
-
-
-def subject_json(subject: Subject) -> dict:
-    return {
-        "id": str(subject.id),
-        "teacherId": str(subject.teacher_id),
-        "name": subject.name,
-        "code": subject.code,
-        "colorHex": subject.color_hex,
-        "archivedAt": iso(subject.archived_at),
-        "createdAt": iso(subject.created_at),
-        "updatedAt": iso(subject.updated_at),
-    }
-
-
-def subjects_active(*, teacher_id) -> list[Subject]:
-    return list(Subject.objects.filter(teacher_id=teacher_id, archived_at__isnull=True).order_by("created_at", "id"))
-
-
-def subjects_archived(*, teacher_id) -> list[Subject]:
-    return list(Subject.objects.filter(teacher_id=teacher_id, archived_at__isnull=False).order_by("-archived_at", "id"))
-
-
-def linked_student_ids(*, teacher_id, student_ids) -> set[uuid.UUID]:
-    """Which of `student_ids` have an ACTIVE (not archived) link to the teacher."""
-    return set(
-        TeacherStudentLink.objects.filter(
-            teacher_id=teacher_id, student_id__in=list(student_ids), archived_at__isnull=True
-        ).values_list("student_id", flat=True)
-    )

@@ -8,11 +8,25 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsTeacher
-from accounts.services import fallback_url, invitation_create, invite_url
+from accounts.services.profiles import teacher_profile_update
+from lessons.roster.selectors.links import teacher_link
+from lessons.roster.selectors.teacher_students import (
+    student_parents,
+    teacher_archived_students,
+    teacher_student_card_stats,
+    teacher_student_cards,
+    teacher_student_detail,
+    teacher_student_detailed_stats,
+    teacher_student_lessons,
+)
+from lessons.roster.services.invitations import fallback_url, invitation_create, invite_url
+from lessons.roster.services.links import link_archive, link_custom_fields_update, link_restore
+from lessons.roster.services.parents import parent_relation_notifications_set
+from lessons.selectors.debts import teacher_student_debt
+from lessons.selectors.stats import zone_of
 from tutorcal.errors import parse_uuid
 from tutorcal.timeutil import iso
 
-from . import selectors, services
 from . import serializers as s
 
 TAGS = ["teacher: students"]
@@ -35,7 +49,7 @@ class TeacherView(APIView):
     permission_classes = [IsTeacher]
 
     def link(self, request, student_id, *, active_only: bool = False):
-        return selectors.teacher_link(request.profile.id, student_id, active_only=active_only)
+        return teacher_link(request.profile.id, student_id, active_only=active_only)
 
 
 @extend_schema(tags=["teacher: profile"], responses=OpenApiTypes.OBJECT)
@@ -46,7 +60,7 @@ class TeacherMeView(TeacherView):
     @extend_schema(request=s.TeacherProfileUpdateSerializer)
     def patch(self, request):
         data = s.validated(s.TeacherProfileUpdateSerializer, request.data)
-        teacher = services.teacher_profile_update(teacher=request.profile, data=data)
+        teacher = teacher_profile_update(teacher=request.profile, data=data)
         return Response(teacher_json(teacher))
 
 
@@ -61,13 +75,13 @@ class InviteLinkView(TeacherView):
 class StudentsView(TeacherView):
     @extend_schema(operation_id="teachers_me_students_list")
     def get(self, request):
-        return Response(selectors.teacher_student_cards(teacher_id=request.profile.id))
+        return Response(teacher_student_cards(teacher_id=request.profile.id))
 
 
 @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
 class ArchivedStudentsView(TeacherView):
     def get(self, request):
-        return Response(selectors.teacher_archived_students(teacher_id=request.profile.id))
+        return Response(teacher_archived_students(teacher_id=request.profile.id))
 
 
 def _invitation_json(invitation) -> dict:
@@ -89,21 +103,21 @@ class StudentInvitationView(TeacherView):
 class StudentDetailView(TeacherView):
     def get(self, request, student_id):
         link = self.link(request, student_id)
-        return Response(selectors.teacher_student_detail(teacher_id=request.profile.id, link=link))
+        return Response(teacher_student_detail(teacher_id=request.profile.id, link=link))
 
     @extend_schema(request=s.LinkUpdateSerializer)
     def patch(self, request, student_id):
         link = self.link(request, student_id)
         data = s.validated(s.LinkUpdateSerializer, request.data)
-        link = services.link_custom_fields_update(link=link, custom_fields=data["customFields"])
-        return Response(selectors.teacher_student_detail(teacher_id=request.profile.id, link=link))
+        link = link_custom_fields_update(link=link, custom_fields=data["customFields"])
+        return Response(teacher_student_detail(teacher_id=request.profile.id, link=link))
 
     @extend_schema(request=s.ArchiveSerializer)
     def delete(self, request, student_id):
         link = self.link(request, student_id, active_only=True)
         body = request.data if isinstance(request.data, dict) and request.data else request.query_params
         data = s.validated(s.ArchiveSerializer, body)
-        restore_until = services.student_archive(
+        restore_until = link_archive(
             teacher=request.profile,
             student_id=link.student_id,
             delete_individual_lessons=data["deleteIndividualLessons"],
@@ -115,7 +129,7 @@ class StudentDetailView(TeacherView):
 class StudentRestoreView(TeacherView):
     def post(self, request, student_id):
         sid = parse_uuid(student_id, "ARCHIVED_STUDENT_NOT_FOUND")
-        services.student_restore(teacher=request.profile, student_id=sid)
+        link_restore(teacher=request.profile, student_id=sid)
         return Response({"success": True}, status=status.HTTP_201_CREATED)  # every POST is 201 in the reference
 
 
@@ -131,7 +145,7 @@ class ParentInvitationView(TeacherView):
 class StudentParentsView(TeacherView):
     def get(self, request, student_id):
         link = self.link(request, student_id)
-        return Response(selectors.student_parents(teacher_id=request.profile.id, student_id=link.student_id))
+        return Response(student_parents(teacher_id=request.profile.id, student_id=link.student_id))
 
 
 @extend_schema(tags=TAGS, request=s.NotificationsEnabledSerializer, responses=OpenApiTypes.OBJECT)
@@ -140,7 +154,7 @@ class StudentParentView(TeacherView):
         link = self.link(request, student_id)
         pid = parse_uuid(parent_id, "PARENT_RELATION_NOT_FOUND")
         data = s.validated(s.NotificationsEnabledSerializer, request.data)
-        enabled = services.parent_relation_notifications_set(
+        enabled = parent_relation_notifications_set(
             teacher=request.profile, student_id=link.student_id, parent_id=pid, enabled=data["notificationsEnabled"]
         )
         return Response({"success": True, "notificationsEnabled": enabled})
@@ -150,14 +164,10 @@ class StudentParentView(TeacherView):
 class StudentLessonsView(TeacherView):
     def get(self, request, student_id):
         link = self.link(request, student_id)
-        query = s.validated(
-            s.TeacherStudentLessonsQuerySerializer, request.query_params, zone=selectors.zone_of(request.user)
-        )
+        query = s.validated(s.TeacherStudentLessonsQuerySerializer, request.query_params, zone=zone_of(request.user))
         filters = {**query, "from": query.pop("start"), "to": query.pop("end")}
         return Response(
-            selectors.teacher_student_lessons(
-                teacher_id=request.profile.id, student_id=link.student_id, filters=filters
-            )
+            teacher_student_lessons(teacher_id=request.profile.id, student_id=link.student_id, filters=filters)
         )
 
 
@@ -165,7 +175,7 @@ class StudentLessonsView(TeacherView):
 class StudentDebtView(TeacherView):
     def get(self, request, student_id):
         link = self.link(request, student_id)
-        return Response(selectors.teacher_student_debt(teacher_id=request.profile.id, student_id=link.student_id))
+        return Response(teacher_student_debt(teacher_id=request.profile.id, student_id=link.student_id))
 
 
 @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
@@ -173,8 +183,8 @@ class StudentStatsView(TeacherView):
     def get(self, request, student_id):
         link = self.link(request, student_id)
         return Response(
-            selectors.teacher_student_card_stats(
-                teacher_id=request.profile.id, student_id=link.student_id, zone=selectors.zone_of(request.user)
+            teacher_student_card_stats(
+                teacher_id=request.profile.id, student_id=link.student_id, zone=zone_of(request.user)
             )
         )
 
@@ -183,6 +193,4 @@ class StudentStatsView(TeacherView):
 class StudentDetailedStatsView(TeacherView):
     def get(self, request, student_id):
         link = self.link(request, student_id)
-        return Response(
-            selectors.teacher_student_detailed_stats(teacher_id=request.profile.id, student_id=link.student_id)
-        )
+        return Response(teacher_student_detailed_stats(teacher_id=request.profile.id, student_id=link.student_id))

@@ -4,13 +4,14 @@ whose 7-day restore window after soft deletion is over. Idempotent; concurrent r
 
 from django.core.management.base import BaseCommand
 
-from lessons.people.services import purge_archived_links, purge_deleted_users
+from accounts.services.users import users_purge_deleted
+from lessons.roster.services.links import links_purge_archived
 
 
 class Command(BaseCommand):
     help = "Purge links archived > 7 days ago and soft-deleted users past their restore window."
 
     def handle(self, *args, **options):
-        links = purge_archived_links()
-        users = purge_deleted_users()
+        links = links_purge_archived()
+        users = users_purge_deleted()
         self.stdout.write(f"purged links={links} users={users}")

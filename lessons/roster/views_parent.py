@@ -7,9 +7,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsParent
+from lessons.roster.selectors.links import parent_child_relations
+from lessons.roster.selectors.parent_children import child_teachers, parent_children, parent_notification_settings
+from lessons.roster.services.parents import parent_child_notifications_set, parent_notification_settings_update
+from lessons.selectors.debts import agg_debt_json, child_debt_breakdown
+from lessons.selectors.progress import detailed_stats
+from lessons.selectors.stats import stats_aggregates, user_info, zone_of
+from lessons.selectors.student_lessons import child_rows, parent_lesson_dicts
 from tutorcal.errors import ApiError, parse_uuid
 
-from . import selectors, services
 from . import serializers as s
 from .views_student import OwnProfileMixin
 
@@ -20,7 +26,7 @@ class ParentView(APIView):
     permission_classes = [IsParent]
 
     def relations(self, request, child_id):
-        return selectors.parent_child_relations(request.profile.id, child_id)
+        return parent_child_relations(request.profile.id, child_id)
 
 
 @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
@@ -32,7 +38,7 @@ class ParentMeView(OwnProfileMixin, ParentView):
 class ChildrenView(ParentView):
     @extend_schema(operation_id="parents_me_children_list")
     def get(self, request):
-        return Response(selectors.parent_children(parent_id=request.profile.id))
+        return Response(parent_children(parent_id=request.profile.id))
 
 
 @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
@@ -40,16 +46,16 @@ class ChildDetailView(ParentView):
     def get(self, request, child_id):
         rels = self.relations(request, child_id)
         child = rels[0].student
-        rows = selectors.child_rows(request.profile.id, child.id)
-        detailed = selectors.detailed_stats(rows, selectors.zone_of(child.user))
-        agg = rows.aggregate(**selectors.stats_aggregates())
+        rows = child_rows(request.profile.id, child.id)
+        detailed = detailed_stats(rows, zone_of(child.user))
+        agg = rows.aggregate(**stats_aggregates())
         return Response(
             {
                 "childId": str(child.id),
-                "childUser": selectors.user_info(child.user),
-                "teachers": selectors.child_teachers(parent_id=request.profile.id, rels=rels),
+                "childUser": user_info(child.user),
+                "teachers": child_teachers(parent_id=request.profile.id, rels=rels),
                 "stats": detailed,
-                "debt": selectors.agg_debt_json(agg),
+                "debt": agg_debt_json(agg),
                 "notificationsEnabled": rels[0].notifications_enabled,
             }
         )
@@ -60,7 +66,7 @@ class ChildTeachersView(ParentView):
     @extend_schema(operation_id="parents_me_children_teachers_list")
     def get(self, request, child_id):
         rels = self.relations(request, child_id)
-        return Response(selectors.child_teachers(parent_id=request.profile.id, rels=rels))
+        return Response(child_teachers(parent_id=request.profile.id, rels=rels))
 
 
 @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
@@ -71,10 +77,10 @@ class ChildTeacherDetailView(ParentView):
         rel = next((r for r in rels if r.teacher_id == tid), None)
         if rel is None:  # the reference requires a relation for (parent, child, teacher): 403, not 404
             raise ApiError(403, "NOT_YOUR_CHILD")
-        (teacher,) = selectors.child_teachers(parent_id=request.profile.id, rels=[rel])
-        rows = selectors.child_rows(request.profile.id, rel.student_id).filter(lesson__teacher_id=tid)
-        agg = rows.aggregate(**selectors.stats_aggregates())
-        return Response({**teacher, "debt": selectors.agg_debt_json(agg)})
+        (teacher,) = child_teachers(parent_id=request.profile.id, rels=[rel])
+        rows = child_rows(request.profile.id, rel.student_id).filter(lesson__teacher_id=tid)
+        agg = rows.aggregate(**stats_aggregates())
+        return Response({**teacher, "debt": agg_debt_json(agg)})
 
 
 @extend_schema(
@@ -86,9 +92,9 @@ class ChildLessonsView(ParentView):
     @extend_schema(operation_id="parents_me_children_lessons_list")
     def get(self, request, child_id):
         rels = self.relations(request, child_id)
-        q = s.validated(s.LessonRangeQuerySerializer, request.query_params, zone=selectors.zone_of(request.user))
+        q = s.validated(s.LessonRangeQuerySerializer, request.query_params, zone=zone_of(request.user))
         return Response(
-            selectors.parent_lesson_dicts(
+            parent_lesson_dicts(
                 parent_id=request.profile.id,
                 student_id=rels[0].student_id,
                 start=q["start"],
@@ -105,7 +111,7 @@ class ChildLessonDetailView(ParentView):
     def get(self, request, child_id, lesson_id):
         rels = self.relations(request, child_id)
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
-        found = selectors.parent_lesson_dicts(
+        found = parent_lesson_dicts(
             parent_id=request.profile.id, student_id=rels[0].student_id, lesson_ids=[lid], detail=True
         )
         if not found:
@@ -118,27 +124,27 @@ class ChildStatsView(ParentView):
     def get(self, request, child_id):
         rels = self.relations(request, child_id)
         child = rels[0].student
-        rows = selectors.child_rows(request.profile.id, child.id)
-        return Response(selectors.detailed_stats(rows, selectors.zone_of(child.user)))
+        rows = child_rows(request.profile.id, child.id)
+        return Response(detailed_stats(rows, zone_of(child.user)))
 
 
 @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
 class ChildDebtView(ParentView):
     def get(self, request, child_id):
         rels = self.relations(request, child_id)
-        return Response(selectors.child_debt_breakdown(parent_id=request.profile.id, child_id=rels[0].student_id))
+        return Response(child_debt_breakdown(parent_id=request.profile.id, child_id=rels[0].student_id))
 
 
 @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
 class NotificationSettingsView(ParentView):
     def get(self, request):
-        return Response(selectors.parent_notification_settings(parent_id=request.profile.id))
+        return Response(parent_notification_settings(parent_id=request.profile.id))
 
     @extend_schema(request=s.ParentNotificationSettingsSerializer)
     def patch(self, request):
         data = s.validated(s.ParentNotificationSettingsSerializer, request.data)
-        services.parent_notification_settings_update(parent=request.profile, children=data["children"])
-        return Response(selectors.parent_notification_settings(parent_id=request.profile.id))
+        parent_notification_settings_update(parent=request.profile, children=data["children"])
+        return Response(parent_notification_settings(parent_id=request.profile.id))
 
 
 @extend_schema(tags=TAGS, request=s.NotificationsEnabledSerializer, responses=OpenApiTypes.OBJECT)
@@ -146,7 +152,7 @@ class ChildNotificationsView(ParentView):
     def patch(self, request, child_id):
         rels = self.relations(request, child_id)
         data = s.validated(s.NotificationsEnabledSerializer, request.data)
-        enabled = services.parent_child_notifications_set(
+        enabled = parent_child_notifications_set(
             parent=request.profile, child_id=rels[0].student_id, enabled=data["notificationsEnabled"]
         )
         return Response({"childId": str(rels[0].student_id), "notificationsEnabled": enabled})

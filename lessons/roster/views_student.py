@@ -8,11 +8,22 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsStudent
-from accounts.services import fallback_url, invite_url
+from accounts.selectors import notification_settings_get, notification_settings_json
+from accounts.services.profiles import profile_update, student_notification_settings_update
+from lessons.roster.selectors.links import student_teacher_link
+from lessons.roster.selectors.student_teachers import (
+    student_stats_with_teacher,
+    student_teacher_detail,
+    student_teachers,
+)
+from lessons.roster.services.invitations import fallback_url, invite_url
+from lessons.selectors.progress import student_stats
+from lessons.selectors.stats import zone_of
+from lessons.selectors.student_lessons import student_lesson_detail, student_lesson_dicts
+from lessons.services.student_lessons import student_lesson_cancel, student_lesson_update
 from tutorcal.errors import parse_uuid
 from tutorcal.timeutil import iso
 
-from . import selectors, services
 from . import serializers as s
 
 TAGS = ["student"]
@@ -51,7 +62,7 @@ class OwnProfileMixin:
     @extend_schema(request=s.ProfileUpdateSerializer)
     def patch(self, request):
         data = s.validated(s.ProfileUpdateSerializer, request.data)
-        return Response(profile_json(services.own_profile_update(profile=request.profile, data=data)))
+        return Response(profile_json(profile_update(profile=request.profile, data=data)))
 
 
 @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
@@ -70,14 +81,14 @@ class ParentInviteLinkView(StudentView):
 class TeachersView(StudentView):
     @extend_schema(operation_id="students_me_teachers_list")
     def get(self, request):
-        return Response(selectors.student_teachers(student_id=request.profile.id))
+        return Response(student_teachers(student_id=request.profile.id))
 
 
 @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
 class TeacherDetailView(StudentView):
     def get(self, request, teacher_id):
-        link = selectors.student_teacher_link(request.profile.id, teacher_id)
-        return Response(selectors.student_teacher_detail(student_id=request.profile.id, link=link))
+        link = student_teacher_link(request.profile.id, teacher_id)
+        return Response(student_teacher_detail(student_id=request.profile.id, link=link))
 
 
 @extend_schema(
@@ -88,9 +99,9 @@ class TeacherDetailView(StudentView):
 class LessonsView(StudentView):
     @extend_schema(operation_id="students_me_lessons_list")
     def get(self, request):
-        q = s.validated(s.LessonRangeQuerySerializer, request.query_params, zone=selectors.zone_of(request.user))
+        q = s.validated(s.LessonRangeQuerySerializer, request.query_params, zone=zone_of(request.user))
         return Response(
-            selectors.student_lesson_dicts(
+            student_lesson_dicts(
                 student_id=request.profile.id,
                 start=q["start"],
                 end=q["end"],
@@ -104,45 +115,45 @@ class LessonsView(StudentView):
 @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
 class LessonDetailView(StudentView):
     def get(self, request, lesson_id):
-        return Response(selectors.student_lesson_detail(student_id=request.profile.id, lesson_id=lesson_id))
+        return Response(student_lesson_detail(student_id=request.profile.id, lesson_id=lesson_id))
 
     @extend_schema(request=s.StudentLessonUpdateSerializer)
     def patch(self, request, lesson_id):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
         data = s.validated(s.StudentLessonUpdateSerializer, request.data)
-        services.student_lesson_update(student=request.profile, lesson_id=lid, data=data)
-        return Response(selectors.student_lesson_detail(student_id=request.profile.id, lesson_id=lid))
+        student_lesson_update(student=request.profile, lesson_id=lid, data=data)
+        return Response(student_lesson_detail(student_id=request.profile.id, lesson_id=lid))
 
 
 @extend_schema(tags=TAGS, request=None, responses={201: OpenApiTypes.OBJECT})
 class LessonCancelView(StudentView):
     def post(self, request, lesson_id):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
-        services.student_lesson_cancel(student=request.profile, lesson_id=lid)
-        detail = selectors.student_lesson_detail(student_id=request.profile.id, lesson_id=lid)
+        student_lesson_cancel(student=request.profile, lesson_id=lid)
+        detail = student_lesson_detail(student_id=request.profile.id, lesson_id=lid)
         return Response(detail, status=status.HTTP_201_CREATED)  # every POST is 201 in the reference
 
 
 @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
 class StatsView(StudentView):
     def get(self, request):
-        return Response(selectors.student_stats(student_id=request.profile.id, zone=selectors.zone_of(request.user)))
+        return Response(student_stats(student_id=request.profile.id, zone=zone_of(request.user)))
 
 
 @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
 class StatsTeacherView(StudentView):
     def get(self, request, teacher_id):
-        link = selectors.student_teacher_link(request.profile.id, teacher_id)
-        return Response(selectors.student_stats_with_teacher(student_id=request.profile.id, teacher_id=link.teacher_id))
+        link = student_teacher_link(request.profile.id, teacher_id)
+        return Response(student_stats_with_teacher(student_id=request.profile.id, teacher_id=link.teacher_id))
 
 
 @extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
 class NotificationSettingsView(StudentView):
     def get(self, request):
-        return Response(selectors.notification_settings_json(selectors.notification_settings_get(request.profile.id)))
+        return Response(notification_settings_json(notification_settings_get(request.profile.id)))
 
     @extend_schema(request=s.NotificationSettingsSerializer)
     def patch(self, request):
         data = s.validated(s.NotificationSettingsSerializer, request.data)
-        row = services.student_notification_settings_update(student=request.profile, data=data)
-        return Response(selectors.notification_settings_json(row))
+        row = student_notification_settings_update(student=request.profile, data=data)
+        return Response(notification_settings_json(row))

@@ -1,0 +1,248 @@
+"""The teacher's students: cards list, archive, one student's detail, stats, lessons and parents.
+A teacher sees links of their own (archived ones too for details, only active ones in the list)."""
+
+import uuid
+import zoneinfo
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import (
+    RESTORE_DAYS,
+    ParentStudentRelation,
+    TeacherStudentLink,
+)
+from lessons.selectors.debts import DEBT_Q, agg_debt_json, debt_lessons
+from lessons.selectors.stats import (
+    DEFAULT_COLOR,
+    MISSED_Q,
+    RU_WEEKDAYS,
+    attendance_json,
+    by_subject,
+    next_planned,
+    stats_aggregates,
+    teacher_rows,
+    user_info,
+)
+from subscriptions.selectors import active_subscription, subscription_json
+from tutorcal.timeutil import iso
+
+
+def _stats_and_subjects_by_student(teacher_id: uuid.UUID, student_ids: list) -> tuple[dict, dict]:
+    """ONE grouped query (student × subject) giving per-student aggregates and distinct subjects; the Python
+    side only sums the few (student, subject) groups, never lesson rows."""
+    aggs: dict = {}
+    subjects: dict = defaultdict(list)
+    if not student_ids:
+        return aggs, subjects
+    groups = (
+        teacher_rows(teacher_id)
+        .filter(student_id__in=student_ids)
+        .values("student_id", "lesson__subject_id", "lesson__subject__name", "lesson__subject__color_hex")
+        .annotate(**stats_aggregates())
+        .order_by("student_id", "lesson__subject__name")
+    )
+    for g in groups:
+        total = aggs.setdefault(g["student_id"], dict.fromkeys(stats_aggregates(), 0))
+        for key in total:
+            total[key] += g[key] or 0
+        if g["lesson__subject_id"] is not None:
+            subjects[g["student_id"]].append(
+                {
+                    "subjectId": str(g["lesson__subject_id"]),
+                    "name": g["lesson__subject__name"],
+                    "colorHex": g["lesson__subject__color_hex"],
+                }
+            )
+    return aggs, subjects
+
+
+def teacher_student_cards(*, teacher_id: uuid.UUID) -> dict:
+    """{students:[StudentCard], archivedCount} in four queries whatever the number of students/lessons."""
+    links = list(
+        TeacherStudentLink.objects.filter(teacher_id=teacher_id, archived_at__isnull=True)
+        .select_related("student__user")
+        .order_by("created_at", "id")
+    )
+    archived_count = TeacherStudentLink.objects.filter(teacher_id=teacher_id, archived_at__isnull=False).count()
+    aggs, subjects = _stats_and_subjects_by_student(teacher_id, [link.student_id for link in links])
+    students = [
+        {
+            "studentId": str(link.student_id),
+            "studentUser": user_info(link.student.user),
+            "customFields": link.custom_fields,
+            "subjects": subjects.get(link.student_id, []),
+            "stats": attendance_json(aggs.get(link.student_id)),
+            "debt": agg_debt_json(aggs.get(link.student_id)),
+            "createdAt": iso(link.created_at),
+        }
+        for link in links
+    ]
+    return {"students": students, "archivedCount": archived_count}
+
+
+def teacher_archived_students(*, teacher_id: uuid.UUID, now: datetime | None = None) -> list[dict]:
+    now = now or timezone.now()
+    out = []
+    links = (
+        TeacherStudentLink.objects.filter(teacher_id=teacher_id, archived_at__isnull=False)
+        .select_related("student__user")
+        .order_by("-archived_at")
+    )
+    for link in links:
+        delete_at = link.archived_at + timedelta(days=RESTORE_DAYS)
+        seconds = (delete_at - now).total_seconds()
+        out.append(
+            {
+                "studentId": str(link.student_id),
+                "studentUser": user_info(link.student.user),
+                "customFields": link.custom_fields,
+                "archivedAt": iso(link.archived_at),
+                "deleteAt": iso(delete_at),
+                "daysLeft": max(0, -int(-seconds // 86400)),
+                "createdAt": iso(link.created_at),
+            }
+        )
+    return out
+
+
+def _subscription_json_for(teacher_id: uuid.UUID, student_id: uuid.UUID) -> dict | None:
+    return subscription_json(active_subscription(teacher_id, student_id))
+
+
+def teacher_student_detail(*, teacher_id: uuid.UUID, link: TeacherStudentLink) -> dict:
+    student = link.student
+    agg = teacher_rows(teacher_id, student.id).aggregate(**stats_aggregates())
+    from lessons.roster.services.invitations import invite_url
+
+    return {
+        "studentId": str(student.id),
+        "studentUser": user_info(student.user),
+        "customFields": link.custom_fields if link.custom_fields is not None else student.custom_fields,
+        "stats": attendance_json(agg),
+        "debt": agg_debt_json(agg),
+        "subscription": _subscription_json_for(teacher_id, student.id),
+        "parentInvite": {"code": student.parent_invite_code, "url": invite_url(student.parent_invite_code)},
+        "archivedAt": iso(link.archived_at),
+        "createdAt": iso(link.created_at),
+    }
+
+
+def teacher_student_card_stats(*, teacher_id: uuid.UUID, student_id: uuid.UUID, zone: zoneinfo.ZoneInfo) -> dict:
+    """StudentCardStats = {debt, nextLesson: {date, dayOfWeek (teacher's zone), subjectName} | null}."""
+    rows = teacher_rows(teacher_id, student_id)
+    agg = rows.aggregate(
+        debt_count=Count("id", filter=DEBT_Q), debt_amount=Coalesce(Sum("price_rub", filter=DEBT_Q), 0)
+    )
+    nxt = (
+        next_planned(rows, timezone.now())
+        .values("lesson__start_at", "lesson__subject__name")
+        .order_by("lesson__start_at")
+        .first()
+    )
+    next_lesson = None
+    if nxt:
+        start = nxt["lesson__start_at"]
+        next_lesson = {
+            "date": iso(start),
+            "dayOfWeek": RU_WEEKDAYS[start.astimezone(zone).weekday()],
+            "subjectName": nxt["lesson__subject__name"] or "",
+        }
+    return {"debt": agg_debt_json(agg), "nextLesson": next_lesson}
+
+
+def teacher_student_detailed_stats(*, teacher_id: uuid.UUID, student_id: uuid.UUID) -> dict:
+    rows = teacher_rows(teacher_id, student_id)
+    agg = rows.aggregate(**stats_aggregates())
+    missed = rows.filter(MISSED_Q).values("lesson_id", "lesson__start_at", "lesson__subject__name")
+    upcoming = next_planned(rows, timezone.now()).values(
+        "lesson_id", "lesson__start_at", "lesson__subject__name", "lesson__subject__color_hex"
+    )
+    return {
+        "debt": {**agg_debt_json(agg), "lessons": debt_lessons(rows) if agg["debt_count"] else []},
+        "attendance": attendance_json(agg),
+        "bySubject": by_subject(rows),
+        "recentMissedLessons": [
+            {
+                "lessonId": str(m["lesson_id"]),
+                "startAt": iso(m["lesson__start_at"]),
+                "subjectName": m["lesson__subject__name"] or "",
+            }
+            for m in missed.order_by("-lesson__start_at")[:10]
+        ],
+        "upcomingLessons": [
+            {
+                "lessonId": str(u["lesson_id"]),
+                "startAt": iso(u["lesson__start_at"]),
+                "subjectName": u["lesson__subject__name"] or "",
+                "colorHex": u["lesson__subject__color_hex"] or DEFAULT_COLOR,
+            }
+            for u in upcoming.order_by("lesson__start_at")[:5]
+        ],
+    }
+
+
+def teacher_student_lessons(*, teacher_id: uuid.UUID, student_id: uuid.UUID, filters: dict) -> list[dict]:
+    """The teacher's lessons with this student, newest first (B2 fixed: attendance/payment filter the
+    student's own row). Filters: status, paymentStatus, attendance, subjectId, from, to."""
+    rows = teacher_rows(teacher_id, student_id).select_related("lesson__subject")
+    mapping = {
+        "status": "lesson__status",
+        "paymentStatus": "payment_status",
+        "attendance": "attendance",
+        "subjectId": "lesson__subject_id",
+        "from": "lesson__start_at__gte",
+        "to": "lesson__start_at__lte",
+    }
+    for key, lookup in mapping.items():
+        if filters.get(key) is not None:
+            rows = rows.filter(**{lookup: filters[key]})
+    out = []
+    for row in rows.order_by("-lesson__start_at"):
+        lesson = row.lesson
+        out.append(
+            {
+                "id": str(lesson.id),
+                "seriesId": str(lesson.series_id) if lesson.series_id else None,
+                "subjectId": str(lesson.subject_id) if lesson.subject_id else None,
+                "startAt": iso(lesson.start_at),
+                "durationMinutes": lesson.duration_minutes,
+                "priceRub": row.price_rub,
+                "isFree": lesson.is_free,
+                "status": lesson.status,
+                "cancelledBy": lesson.cancelled_by,
+                "teacherNote": lesson.teacher_note,
+                "teacherNoteUpdatedAt": iso(lesson.teacher_note_updated_at),
+                "lessonReport": lesson.lesson_report,
+                "studentNoteForTeacher": row.student_note_for_teacher,
+                "attendance": row.attendance,
+                "rating": row.rating,
+                "paymentStatus": row.payment_status,
+                "paymentType": row.payment_type,
+                "paidFromSubscription": row.paid_from_subscription,
+                "subject": {"name": lesson.subject.name, "colorHex": lesson.subject.color_hex}
+                if lesson.subject
+                else None,
+            }
+        )
+    return out
+
+
+def student_parents(*, teacher_id: uuid.UUID, student_id: uuid.UUID) -> list[dict]:
+    rels = (
+        ParentStudentRelation.objects.filter(teacher_id=teacher_id, student_id=student_id)
+        .select_related("parent__user")
+        .order_by("created_at")
+    )
+    return [
+        {
+            "parentId": str(r.parent_id),
+            "parentUser": user_info(r.parent.user),
+            "notificationsEnabled": r.notifications_enabled,
+            "createdAt": iso(r.created_at),
+        }
+        for r in rels
+    ]

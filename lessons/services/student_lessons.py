@@ -1,0 +1,96 @@
+"""A student's writes on their own lesson rows: private notes, the note for the teacher, the reminder, cancel."""
+
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import (
+    StudentProfile,
+)
+from lessons.models import Lesson, LessonStudent
+from subscriptions.services import subscription_refund
+from tutorcal import events
+from tutorcal.errors import ApiError
+
+
+def _own_row(*, student: StudentProfile, lesson_id: uuid.UUID, lock: bool = False) -> LessonStudent:
+    qs = LessonStudent.objects.select_related("lesson").filter(student=student, lesson_id=lesson_id)
+    if lock:
+        qs = qs.select_for_update()
+    row = qs.first()
+    if row is None:
+        raise ApiError(404, "LESSON_NOT_FOUND")
+    return row
+
+
+@transaction.atomic
+def student_lesson_update(*, student: StudentProfile, lesson_id: uuid.UUID, data: dict) -> LessonStudent:
+    """The student's notes and reminder live on THEIR row: other students never see them, the teacher sees
+    only studentNoteForTeacher."""
+    row = _own_row(student=student, lesson_id=lesson_id, lock=True)
+    fields = {
+        "studentNotePrivate": "student_note_private",
+        "studentNoteForTeacher": "student_note_for_teacher",
+        "reminderMinutesBefore": "reminder_minutes_before",
+    }
+    changed = [attr for key, attr in fields.items() if key in data]
+    note_for_teacher_changed = "studentNoteForTeacher" in data and data["studentNoteForTeacher"] != (
+        row.student_note_for_teacher
+    )
+    for key, attr in fields.items():
+        if key in data:
+            setattr(row, attr, data[key])
+    if changed:
+        row.save(update_fields=[*changed, "updated_at"])
+    if note_for_teacher_changed:
+        events.send_on_commit(
+            events.lesson_updated,
+            lesson_ids=[row.lesson_id],
+            teacher_id=row.lesson.teacher_id,
+            actor="student",
+            moved=False,
+            previous_start=None,
+        )
+    return row
+
+
+@transaction.atomic
+def student_lesson_cancel(*, student: StudentProfile, lesson_id: uuid.UUID) -> None:
+    """Only a future planned lesson the student is still on. Individual lesson (they are its only active
+    participant) -> the lesson is cancelled (cancelledBy student); group -> only their row is cancelled."""
+    if not LessonStudent.objects.filter(student=student, lesson_id=lesson_id).exists():
+        raise ApiError(404, "LESSON_NOT_FOUND")
+    lesson = Lesson.objects.select_for_update().get(pk=lesson_id)
+    row = LessonStudent.objects.select_for_update().get(student=student, lesson_id=lesson_id)
+    if (
+        lesson.status != Lesson.Status.PLANNED
+        or lesson.start_at <= timezone.now()
+        or row.attendance == LessonStudent.Attendance.CANCELLED
+    ):
+        raise ApiError(403, "LESSON_NOT_CANCELLABLE")
+    others_active = (
+        LessonStudent.objects.filter(lesson=lesson)
+        .exclude(pk=row.pk)
+        .exclude(attendance=LessonStudent.Attendance.CANCELLED)
+        .exists()
+    )
+    if row.paid_from_subscription and row.subscription_id:
+        subscription_refund(subscription_id=row.subscription_id)
+        row.paid_from_subscription = False
+        row.payment_status = LessonStudent.PaymentStatus.UNPAID
+    if others_active:
+        row.attendance = LessonStudent.Attendance.CANCELLED
+        row.save(update_fields=["attendance", "paid_from_subscription", "payment_status", "updated_at"])
+    else:
+        row.save(update_fields=["paid_from_subscription", "payment_status", "updated_at"])
+        lesson.status = Lesson.Status.CANCELLED
+        lesson.cancelled_by = Lesson.CancelledBy.STUDENT
+        lesson.save(update_fields=["status", "cancelled_by", "updated_at"])
+    events.send_on_commit(
+        events.lesson_cancelled,
+        lesson_ids=[lesson.id],
+        teacher_id=lesson.teacher_id,
+        actor="student",
+        student_ids=[student.id],
+    )
