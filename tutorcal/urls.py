@@ -2,8 +2,6 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from lessons.roster import views_join as roster_join
-
 from . import health
 
 handler400 = "tutorcal.errors.json_400"
@@ -18,11 +16,7 @@ urlpatterns = [
     path("api/health/ready", health.ReadyView.as_view()),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    # Joins create roster links (lessons level); accounts never imports lessons, so these /api/auth/ paths
-    # are routed to the roster's views here.
-    path("api/auth/join", roster_join.JoinView.as_view()),
-    path("api/auth/join-web", roster_join.JoinWebView.as_view()),
-    path("api/auth/accept-invitation", roster_join.AcceptInvitationView.as_view()),
+    path("api/auth/", include("lessons.urls_join")),  # joins create roster links: their views live in lessons
     path("api/auth/", include("accounts.urls")),
     path("api/teachers/", include("lessons.urls_teacher")),
     path("api/teachers/", include("lessons.urls_teacher_students")),
