@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import AccessToken
 
-from tutorcal.errors import ApiError
+from tutorcal.errors import DomainError
 from tutorcal.timeutil import iso
 
 from . import serializers as s
@@ -25,7 +25,7 @@ def verified_telegram_user(init_data: str) -> dict:
     try:
         return validate_init_data(init_data, bot_token=settings.BOT_TOKEN, max_age=settings.TELEGRAM_INIT_DATA_MAX_AGE)
     except InvalidInitData:
-        raise ApiError(401, "INVALID_INIT_DATA") from None
+        raise DomainError("INVALID_INIT_DATA") from None
 
 
 class AuthView(APIView):
@@ -94,9 +94,9 @@ class SelectRoleView(PublicAuthView):
         tg_user = verified_telegram_user(data["initData"])
         user = services.user_find_by_telegram(tg_user["id"])
         if user is None:
-            raise ApiError(401, "USER_NOT_FOUND")
+            raise DomainError("USER_NOT_FOUND")
         if profile_of(user, data["role"]) is None:
-            raise ApiError(403, "ROLE_NOT_AVAILABLE")
+            raise DomainError("ROLE_NOT_AVAILABLE")
         return Response(s.session_json(user, data["role"]))
 
 
@@ -135,12 +135,12 @@ class RefreshView(PublicAuthView):
         else:
             authenticated = ProfileJWTAuthentication().authenticate(request._request)
             if authenticated is None:
-                raise ApiError(401, "Unauthorized")
+                raise DomainError("UNAUTHORIZED")
             user, role, session = authenticated[0], authenticated[1].get("role"), authenticated[1].get("sid")
         if user is None:
-            raise ApiError(401, "USER_NOT_FOUND")
+            raise DomainError("USER_NOT_FOUND")
         if role and profile_of(user, role) is None:
-            raise ApiError(401, "ROLE_NOT_AVAILABLE")
+            raise DomainError("REFRESH_ROLE_NOT_AVAILABLE")
         return Response(issue_tokens(user, role, session=session))
 
 

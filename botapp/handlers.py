@@ -17,7 +17,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from accounts.selectors import profile_of
 from accounts.services import users as account_services
 from lessons.roster.services.joins import referral_code_join
-from tutorcal.errors import ApiError
+from tutorcal.errors import DomainError
 
 from . import selectors, services, texts
 
@@ -69,7 +69,7 @@ def reply_start(tg_user: dict, payload: str) -> list[Reply]:
             about = result.teacher.pk if result.role == "student" else result.student.pk
             services.welcome_answered_in_chat(user=user, role=result.role, about_id=about)
             services.settings_mark_reachable(user_id=user.pk)
-    except ApiError as exc:
+    except DomainError as exc:
         return [Reply(texts.join_error(exc.code), markup)]
     if result.role == "student":
         text = texts.joined_as_student(selectors.teacher_name(result.teacher), result.is_new_connection)

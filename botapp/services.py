@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import StudentProfile, TeacherProfile, User
 from lessons.models import Lesson, LessonStudent
-from tutorcal.errors import ApiError
+from tutorcal.errors import DomainError
 
 from . import selectors, texts
 from .models import PREFERENCE_FIELDS, SERVICE_EVENTS, EventType, Outbox, UserNotificationSettings
@@ -767,7 +767,7 @@ def lesson_mark_from_bot(*, telegram_id: int, data: str) -> MarkOutcome:
         payload["use_subscription"] = False
     try:
         lesson_complete(teacher=lesson.teacher, lesson_id=lesson.id, students=[payload], actor="teacher")
-    except ApiError as exc:
+    except DomainError as exc:
         if exc.code == "LESSON_CANCELLED":
             return MarkOutcome(alert=texts.LESSON_IS_CANCELLED)
         return MarkOutcome(alert=f"Не удалось отметить: {exc.code}")

@@ -27,7 +27,7 @@ from lessons.services.lesson_students import (
 from lessons.services.lessons import lesson_create, lesson_delete, lesson_update
 from lessons.services.series import SeriesResult
 from lessons.services.subjects import subject_create, subject_delete, subject_restore, subject_update
-from tutorcal.errors import ApiError, parse_uuid
+from tutorcal.errors import DomainError, parse_uuid
 from tutorcal.timeutil import day_bounds, iso, parse_moment
 
 from . import serializers as s
@@ -69,7 +69,7 @@ class TeacherView(APIView):
     def lesson_json(self, lesson_id, *, status_code: int = 200) -> Response:
         found = teacher_lesson_dict(teacher_id=self.teacher.id, lesson_id=lesson_id)
         if found is None:  # deleted concurrently
-            raise ApiError(404, "LESSON_NOT_FOUND")
+            raise DomainError("LESSON_NOT_FOUND")
         return Response(found, status=status_code)
 
 
@@ -127,7 +127,7 @@ def parse_instant(value: str, name: str, *, zone: ZoneInfo, end: bool) -> dateti
     the whole day in the teacher's zone (inclusive, like the student/parent lists)."""
     parsed = parse_moment(value)
     if parsed is None:
-        raise ApiError(400, f"INVALID_{name.upper()}_DATE")
+        raise DomainError("INVALID_FROM_DATE" if name == "from" else "INVALID_TO_DATE")
     if not isinstance(parsed, datetime):
         return day_bounds(parsed, zone, end=end)
     return parsed if parsed.tzinfo else timezone.make_aware(parsed, zone)
@@ -166,9 +166,9 @@ class LessonsView(TeacherView):
         start = parse_instant(q["from"], "from", zone=zone, end=False)
         end = parse_instant(q["to"], "to", zone=zone, end=True)
         if start > end:
-            raise ApiError(400, "INVALID_DATE_RANGE")
+            raise DomainError("INVALID_DATE_RANGE")
         if end - start > timedelta(days=MAX_RANGE_DAYS):
-            raise ApiError(400, "RANGE_TOO_LARGE")
+            raise DomainError("RANGE_TOO_LARGE")
         lessons = teacher_lesson_dicts(
             teacher_id=self.teacher.id,
             start=start,
@@ -211,7 +211,7 @@ class LessonDetailView(TeacherView):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
         found = teacher_lesson_detail(teacher_id=self.teacher.id, lesson_id=lid)
         if found is None:
-            raise ApiError(404, "LESSON_NOT_FOUND")
+            raise DomainError("LESSON_NOT_FOUND")
         return Response(found)
 
     @extend_schema(request=s.LessonUpdateSerializer, parameters=[APPLY_TO_SERIES], responses=OpenApiTypes.OBJECT)

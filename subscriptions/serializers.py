@@ -6,7 +6,7 @@ from datetime import UTC
 
 from rest_framework import serializers
 
-from tutorcal.errors import ApiError
+from tutorcal.errors import DomainError
 from tutorcal.timeutil import UtcDateTimeField
 
 from .models import Subscription
@@ -36,9 +36,9 @@ class SubscriptionCreateSerializer(serializers.Serializer):
         if attrs["type"] == Subscription.Type.LESSONS:
             total = attrs.get("totalLessons")
             if total is None or total < 1:
-                raise ApiError(400, "TOTAL_LESSONS_REQUIRED")
+                raise DomainError("TOTAL_LESSONS_REQUIRED")
         elif attrs.get("expiresAt") is None:
-            raise ApiError(400, "EXPIRES_AT_REQUIRED")
+            raise DomainError("EXPIRES_AT_REQUIRED")
         if attrs.get("name") is not None:
             attrs["name"] = attrs["name"].strip() or None
         return attrs

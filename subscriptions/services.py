@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from accounts.models import TeacherStudentLink
 from tutorcal import events
-from tutorcal.errors import ApiError
+from tutorcal.errors import DomainError
 
 from .models import Subscription
 
@@ -121,7 +121,7 @@ def subscription_refund_many(*, subscription_ids: Iterable[uuid.UUID | None]) ->
 def _require_link(*, teacher_id: uuid.UUID, student_id: uuid.UUID) -> None:
     """Subscriptions exist only between linked people (an archived link counts, as in the reference)."""
     if not TeacherStudentLink.objects.filter(teacher_id=teacher_id, student_id=student_id).exists():
-        raise ApiError(404, "STUDENT_NOT_FOUND")
+        raise DomainError("STUDENT_NOT_FOUND")
 
 
 def subscription_create(
@@ -140,18 +140,18 @@ def subscription_create(
     """
     if type == Subscription.Type.LESSONS:
         if not total_lessons or total_lessons < 1:
-            raise ApiError(400, "TOTAL_LESSONS_REQUIRED")
+            raise DomainError("TOTAL_LESSONS_REQUIRED")
         expires_at = None
     elif type == Subscription.Type.DATE:
         if expires_at is None:
-            raise ApiError(400, "EXPIRES_AT_REQUIRED")
+            raise DomainError("EXPIRES_AT_REQUIRED")
         total_lessons = None
     else:
-        raise ApiError(400, "INVALID_SUBSCRIPTION_TYPE")
+        raise DomainError("INVALID_SUBSCRIPTION_TYPE")
     _require_link(teacher_id=teacher_id, student_id=student_id)
     active = Subscription.objects.filter(teacher_id=teacher_id, student_id=student_id, deleted_at__isnull=True)
     if active.exists():
-        raise ApiError(409, "SUBSCRIPTION_ALREADY_EXISTS")
+        raise DomainError("SUBSCRIPTION_ALREADY_EXISTS")
     try:
         with transaction.atomic():
             subscription = Subscription.objects.create(
@@ -164,7 +164,7 @@ def subscription_create(
             )
     except IntegrityError:
         # A parallel create committed first: the partial unique constraint rejected this one.
-        raise ApiError(409, "SUBSCRIPTION_ALREADY_EXISTS")
+        raise DomainError("SUBSCRIPTION_ALREADY_EXISTS")
     _notify(teacher_id=teacher_id, student_id=student_id, subscription_id=subscription.id)
     return subscription
 
@@ -176,7 +176,7 @@ def subscription_delete(*, teacher_id: uuid.UUID, subscription_id: uuid.UUID) ->
             id=subscription_id, teacher_id=teacher_id, deleted_at__isnull=True
         ).update(deleted_at=timezone.now(), updated_at=timezone.now())
         if not deleted:
-            raise ApiError(404, "SUBSCRIPTION_NOT_FOUND")
+            raise DomainError("SUBSCRIPTION_NOT_FOUND")
         student_id = Subscription.objects.filter(id=subscription_id).values_list("student_id", flat=True)[0]
         _notify(teacher_id=teacher_id, student_id=student_id, subscription_id=subscription_id)
 
@@ -189,16 +189,16 @@ def subscription_restore(*, teacher_id: uuid.UUID, subscription_id: uuid.UUID) -
     """
     subscription = Subscription.objects.filter(id=subscription_id, teacher_id=teacher_id).first()
     if subscription is None:
-        raise ApiError(404, "SUBSCRIPTION_NOT_FOUND")
+        raise DomainError("SUBSCRIPTION_NOT_FOUND")
     if not TeacherStudentLink.objects.filter(teacher_id=teacher_id, student_id=subscription.student_id).exists():
-        raise ApiError(404, "SUBSCRIPTION_NOT_FOUND")
+        raise DomainError("SUBSCRIPTION_NOT_FOUND")
     if subscription.deleted_at is None:
-        raise ApiError(409, "SUBSCRIPTION_NOT_DELETED")
+        raise DomainError("SUBSCRIPTION_NOT_DELETED")
     others = Subscription.objects.filter(
         teacher_id=teacher_id, student_id=subscription.student_id, deleted_at__isnull=True
     ).exclude(id=subscription.id)
     if others.exists():
-        raise ApiError(409, "ANOTHER_SUBSCRIPTION_EXISTS")
+        raise DomainError("ANOTHER_SUBSCRIPTION_EXISTS")
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -206,9 +206,9 @@ def subscription_restore(*, teacher_id: uuid.UUID, subscription_id: uuid.UUID) -
                 deleted_at=None, updated_at=now
             )
     except IntegrityError:
-        raise ApiError(409, "ANOTHER_SUBSCRIPTION_EXISTS")
+        raise DomainError("ANOTHER_SUBSCRIPTION_EXISTS")
     if not restored:  # restored by a parallel request in the meantime
-        raise ApiError(409, "SUBSCRIPTION_NOT_DELETED")
+        raise DomainError("SUBSCRIPTION_NOT_DELETED")
     subscription.deleted_at = None
     subscription.updated_at = now
     _notify(teacher_id=teacher_id, student_id=subscription.student_id, subscription_id=subscription.id)

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.models import TeacherStudentLink
 from accounts.permissions import IsStudent, IsTeacher
-from tutorcal.errors import ApiError, parse_uuid
+from tutorcal.errors import DomainError, parse_uuid
 
 from . import selectors, services
 from . import serializers as s
@@ -26,7 +26,7 @@ def linked_student_id(request, student_id: str):
     """The path's student id, if this teacher has a link with them (archived OK); else 404 STUDENT_NOT_FOUND."""
     sid = parse_uuid(student_id, "STUDENT_NOT_FOUND")
     if not TeacherStudentLink.objects.filter(teacher_id=request.profile.id, student_id=sid).exists():
-        raise ApiError(404, "STUDENT_NOT_FOUND")
+        raise DomainError("STUDENT_NOT_FOUND")
     return sid
 
 
@@ -131,6 +131,6 @@ class MySubscriptionWithTeacherView(StudentView):
     def get(self, request, teacher_id: str):
         tid = parse_uuid(teacher_id, "TEACHER_NOT_FOUND")
         if not TeacherStudentLink.objects.filter(teacher_id=tid, student_id=request.profile.id).exists():
-            raise ApiError(404, "TEACHER_NOT_FOUND")
+            raise DomainError("TEACHER_NOT_FOUND")
         sub = selectors.student_subscriptions(request.profile.id).filter(teacher_id=tid).first()
         return nullable(selectors.student_subscription_json(sub) if sub is not None else None)

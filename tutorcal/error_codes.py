@@ -13,6 +13,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "VALIDATION_FAILED": 400,
     "RANGE_TOO_LARGE": 400,
     "INVALID_DATE_RANGE": 400,
+    "INVALID_FROM_DATE": 400,
+    "INVALID_TO_DATE": 400,
     "INVALID_APPLY_TO_SERIES": 400,
     "CANNOT_JOIN_OWN_CODE": 400,
     "INVALID_REFERRAL_CODE": 400,
@@ -26,6 +28,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "INVALID_INIT_DATA": 401,
     "INVALID_REFRESH_TOKEN": 401,
     "USER_NOT_FOUND": 401,
+    "UNAUTHORIZED": 401,
+    "REFRESH_ROLE_NOT_AVAILABLE": 401,
     # 403: not yours
     "ACCOUNT_DELETED": 403,
     "NOT_YOUR_CHILD": 403,
@@ -42,6 +46,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "PARENT_RELATION_NOT_FOUND": 404,
     "DELETED_USER_NOT_FOUND": 404,
     "ARCHIVED_STUDENT_NOT_FOUND": 404,
+    "CHILD_NOT_FOUND": 404,
     # 409: conflicts with the current state
     "SUBJECT_NAME_EXISTS": 409,
     "SUBJECT_CODE_EXISTS": 409,
@@ -63,6 +68,17 @@ STATUS_BY_CODE: dict[str, int] = {
     "BOT_DISABLED": 503,
     "TELEGRAM_WEBHOOK_SECRET_NOT_SET": 503,
 }
+
+# Codes whose wire message is not the code itself. The reference answers a role that is gone with
+# ROLE_NOT_AVAILABLE as 403 on select-role but 401 on refresh: one message, two statuses, so two codes.
+MESSAGE_BY_CODE: dict[str, str] = {
+    "REFRESH_ROLE_NOT_AVAILABLE": "ROLE_NOT_AVAILABLE",
+    "UNAUTHORIZED": "Unauthorized",
+}
+
+
+def message_for(code: str) -> str:
+    return MESSAGE_BY_CODE.get(code, code)
 
 
 def status_for(code: str) -> int:

@@ -58,10 +58,10 @@ def _flatten(detail, prefix: str = "") -> list[str]:
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        from .error_codes import status_for
+        from .error_codes import message_for, status_for
 
         status = status_for(exc.code)
-        return Response(error_body(status, exc.messages or exc.code), status=status)
+        return Response(error_body(status, exc.messages or message_for(exc.code)), status=status)
     if isinstance(exc, ApiError):
         return Response(error_body(exc.status, exc.code), status=exc.status)
     if isinstance(exc, Http404):
@@ -95,7 +95,7 @@ def parse_uuid(value, code: str) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError):
-        raise ApiError(404, code) from None
+        raise DomainError(code) from None
 
 
 def json_404(request, exception=None):

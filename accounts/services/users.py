@@ -15,7 +15,7 @@ from accounts.models import (
 )
 from accounts.selectors import profile_of, users_with_profiles
 from tutorcal import events
-from tutorcal.errors import ApiError
+from tutorcal.errors import DomainError
 
 
 def _tg_fields(tg_user: dict) -> dict:
@@ -39,7 +39,7 @@ def user_get_or_create_from_telegram(*, tg_user: dict, referral_source: str = ""
     user = user_find_by_telegram(tg_user["id"], include_deleted=True)
     if user is not None:
         if user.deleted_at is not None:
-            raise ApiError(403, "ACCOUNT_DELETED")
+            raise DomainError("ACCOUNT_DELETED")
         return user, False
     try:
         with transaction.atomic():
@@ -50,7 +50,7 @@ def user_get_or_create_from_telegram(*, tg_user: dict, referral_source: str = ""
         # A concurrent request created it first.
         user = user_find_by_telegram(tg_user["id"], include_deleted=True)
         if user is None or user.deleted_at is not None:
-            raise ApiError(403, "ACCOUNT_DELETED") from None
+            raise DomainError("ACCOUNT_DELETED") from None
         return user, False
     return users_with_profiles().get(pk=user.pk), True
 
@@ -78,7 +78,7 @@ def profile_ensure(*, user: User, role: str) -> tuple[TeacherProfile | StudentPr
 def user_register(*, tg_user: dict, role: str, referral_source: str = "") -> User:
     user, created = user_get_or_create_from_telegram(tg_user=tg_user, referral_source=referral_source)
     if not created and any(profile_of(user, r) for r in ("teacher", "student", "parent")):
-        raise ApiError(409, "USER_EXISTS")
+        raise DomainError("USER_EXISTS")
     profile_ensure(user=user, role=role)
     events.send_on_commit(events.user_registered, user_id=user.pk, role=role)
     return user
@@ -87,7 +87,7 @@ def user_register(*, tg_user: dict, role: str, referral_source: str = "") -> Use
 @transaction.atomic
 def role_add(*, user: User, role: str) -> None:
     if profile_of(user, role) is not None:
-        raise ApiError(409, "ROLE_EXISTS")
+        raise DomainError("ROLE_EXISTS")
     profile_ensure(user=user, role=role)
 
 
@@ -117,9 +117,9 @@ def account_restore(*, tg_user: dict) -> User:
         .first()
     )
     if user is None:
-        raise ApiError(404, "DELETED_USER_NOT_FOUND")
+        raise DomainError("DELETED_USER_NOT_FOUND")
     if restore_days_left(user) <= 0:
-        raise ApiError(410, "RESTORE_PERIOD_EXPIRED")
+        raise DomainError("RESTORE_PERIOD_EXPIRED")
     user.deleted_at = None
     user.save(update_fields=["deleted_at", "updated_at"])
     return user
@@ -149,7 +149,7 @@ def beta_activate(*, user: User, code: str) -> bool:
 
     expected = settings.BETA_CODE
     if not expected or not hmac.compare_digest(str(code).encode(), expected.encode()):
-        raise ApiError(400, "INVALID_BETA_CODE")
+        raise DomainError("INVALID_BETA_CODE")
     already = user.is_beta_tester
     if not already:
         User.objects.filter(pk=user.pk).update(is_beta_tester=True)

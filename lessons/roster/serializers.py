@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from accounts.models import validate_timezone
 from lessons.models import Lesson, LessonStudent
-from tutorcal.errors import ApiError
+from tutorcal.errors import DomainError
 from tutorcal.timeutil import day_bounds, parse_moment
 
 MAX_RANGE_DAYS = 400
@@ -151,7 +151,7 @@ class _RangeMixin:
             if attrs["end"] < attrs["start"]:
                 raise serializers.ValidationError({"to": "must not be before from"})
             if attrs["end"] - attrs["start"] > timedelta(days=MAX_RANGE_DAYS):
-                raise ApiError(400, "RANGE_TOO_LARGE")
+                raise DomainError("RANGE_TOO_LARGE")
         return attrs
 
 

@@ -12,7 +12,7 @@ from accounts.services.users import user_get_or_create_from_telegram
 from accounts.views import AuthView, PublicAuthView, verified_telegram_user
 from lessons.roster.services.invitations import invitation_accept, invitation_check, invite_url
 from lessons.roster.services.joins import referral_code_join
-from tutorcal.errors import ApiError
+from tutorcal.errors import DomainError
 
 
 def _join_response(user, result) -> dict:
@@ -35,7 +35,7 @@ class JoinView(PublicAuthView):
         tg_user = verified_telegram_user(data["initData"])
         code = data["referralCode"].strip()
         if not code.startswith(("T_", "P_")):
-            raise ApiError(400, "INVALID_REFERRAL_CODE")
+            raise DomainError("INVALID_REFERRAL_CODE")
         user, _ = user_get_or_create_from_telegram(tg_user=tg_user)
         result = referral_code_join(user=user, code=code, via="telegram")
         return Response(_join_response(user, result))

@@ -14,7 +14,7 @@ from lessons.selectors.debts import agg_debt_json, child_debt_breakdown
 from lessons.selectors.progress import detailed_stats
 from lessons.selectors.stats import stats_aggregates, user_info, zone_of
 from lessons.selectors.student_lessons import child_rows, parent_lesson_dicts
-from tutorcal.errors import ApiError, parse_uuid
+from tutorcal.errors import DomainError, parse_uuid
 
 from . import serializers as s
 from .views_student import OwnProfileMixin
@@ -76,7 +76,7 @@ class ChildTeacherDetailView(ParentView):
         tid = parse_uuid(teacher_id, "TEACHER_NOT_FOUND")
         rel = next((r for r in rels if r.teacher_id == tid), None)
         if rel is None:  # the reference requires a relation for (parent, child, teacher): 403, not 404
-            raise ApiError(403, "NOT_YOUR_CHILD")
+            raise DomainError("NOT_YOUR_CHILD")
         (teacher,) = child_teachers(parent_id=request.profile.id, rels=[rel])
         rows = child_rows(request.profile.id, rel.student_id).filter(lesson__teacher_id=tid)
         agg = rows.aggregate(**stats_aggregates())
@@ -115,7 +115,7 @@ class ChildLessonDetailView(ParentView):
             parent_id=request.profile.id, student_id=rels[0].student_id, lesson_ids=[lid], detail=True
         )
         if not found:
-            raise ApiError(404, "LESSON_NOT_FOUND")
+            raise DomainError("LESSON_NOT_FOUND")
         return Response(found[0])
 
 

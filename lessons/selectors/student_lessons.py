@@ -9,7 +9,7 @@ from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from lessons.models import LessonStudent
 from lessons.roster.selectors.links import visible_relations
 from lessons.selectors.stats import lesson_subject_json
-from tutorcal.errors import ApiError, parse_uuid
+from tutorcal.errors import DomainError, parse_uuid
 from tutorcal.timeutil import iso
 
 
@@ -123,7 +123,7 @@ def student_lesson_detail(*, student_id: uuid.UUID, lesson_id) -> dict:
     lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
     found = student_lesson_dicts(student_id=student_id, lesson_ids=[lid], detail=True)
     if not found:
-        raise ApiError(404, "LESSON_NOT_FOUND")
+        raise DomainError("LESSON_NOT_FOUND")
     return found[0]
 
 

@@ -8,7 +8,7 @@ from accounts.models import TeacherProfile
 from lessons.models import Lesson, LessonStudent, Subject
 from lessons.roster.selectors.links import linked_student_ids
 from subscriptions.services import subscription_refund_many
-from tutorcal.errors import ApiError
+from tutorcal.errors import DomainError
 
 ACTOR = "teacher"
 
@@ -27,20 +27,20 @@ def _tz(teacher: TeacherProfile) -> str:
 def _lesson_for_update(*, teacher: TeacherProfile, lesson_id) -> Lesson:
     lesson = Lesson.objects.select_for_update().filter(id=lesson_id, teacher_id=teacher.id).first()
     if lesson is None:
-        raise ApiError(404, "LESSON_NOT_FOUND")
+        raise DomainError("LESSON_NOT_FOUND")
     return lesson
 
 
 def _check_subject(*, teacher: TeacherProfile, subject_id) -> None:
     """Any subject of the teacher, archived included; None means 'no subject'."""
     if subject_id is not None and not Subject.objects.filter(id=subject_id, teacher_id=teacher.id).exists():
-        raise ApiError(404, "SUBJECT_NOT_FOUND")
+        raise DomainError("SUBJECT_NOT_FOUND")
 
 
 def _check_linked(*, teacher: TeacherProfile, student_ids) -> None:
     ids = set(student_ids)
     if ids and linked_student_ids(teacher_id=teacher.id, student_ids=ids) != ids:
-        raise ApiError(403, "STUDENT_NOT_LINKED")
+        raise DomainError("STUDENT_NOT_LINKED")
 
 
 def _unique(ids) -> list:

@@ -9,7 +9,7 @@ from accounts.models import TeacherProfile
 from lessons.models import Lesson, LessonStudent
 from subscriptions.services import subscription_consume, subscription_refund
 from tutorcal import events
-from tutorcal.errors import ApiError
+from tutorcal.errors import DomainError
 
 from ._common import (
     ACTOR,
@@ -31,7 +31,7 @@ def lesson_complete(*, teacher: TeacherProfile, lesson_id, students: list[dict],
     with transaction.atomic():
         lesson = _lesson_for_update(teacher=teacher, lesson_id=lesson_id)
         if lesson.status == Lesson.Status.CANCELLED:
-            raise ApiError(409, "LESSON_CANCELLED")
+            raise DomainError("LESSON_CANCELLED")
         rows = {row.student_id: row for row in LessonStudent.objects.select_for_update().filter(lesson_id=lesson.id)}
         now = timezone.now()
         changed = []

@@ -9,7 +9,7 @@ from accounts.models import TeacherProfile
 from lessons.models import Lesson, LessonStudent
 from subscriptions.services import subscription_refund_many
 from tutorcal import events
-from tutorcal.errors import ApiError
+from tutorcal.errors import DomainError
 
 from ._common import (
     ACTOR,
@@ -28,7 +28,7 @@ def lesson_student_add(
         lesson = _lesson_for_update(teacher=teacher, lesson_id=lesson_id)
         _check_linked(teacher=teacher, student_ids=[student_id])
         if LessonStudent.objects.filter(lesson_id=lesson.id, student_id=student_id).exists():
-            raise ApiError(409, "STUDENT_ALREADY_ON_LESSON")
+            raise DomainError("STUDENT_ALREADY_ON_LESSON")
         price, ptype = _row_terms(
             is_free=lesson.is_free, payment_type=None, price_rub=lesson.price_rub if price_rub is None else price_rub
         )
@@ -38,7 +38,7 @@ def lesson_student_add(
                     lesson=lesson, student_id=student_id, price_rub=price, payment_type=ptype
                 )
         except IntegrityError:
-            raise ApiError(409, "STUDENT_ALREADY_ON_LESSON") from None
+            raise DomainError("STUDENT_ALREADY_ON_LESSON") from None
         Lesson.objects.filter(id=lesson.id).update(updated_at=timezone.now())
         events.send_on_commit(
             events.lesson_students_added, lesson_id=lesson.id, teacher_id=teacher.id, student_ids=[student_id]
@@ -53,7 +53,7 @@ def lesson_student_add(
 def _row_for_update(*, lesson: Lesson, student_id) -> LessonStudent:
     row = LessonStudent.objects.select_for_update().filter(lesson_id=lesson.id, student_id=student_id).first()
     if row is None:
-        raise ApiError(404, "STUDENT_NOT_ON_LESSON")
+        raise DomainError("STUDENT_NOT_ON_LESSON")
     return row
 
 

@@ -15,6 +15,7 @@ from accounts.models import TeacherProfile
 from lessons import recurrence as rec
 from lessons.models import Lesson, LessonSeries, LessonStudent, SeriesStudent
 from tutorcal import events
+from tutorcal.errors import DomainError
 
 from ._common import (
     ACTOR,
@@ -79,9 +80,7 @@ def lesson_create(
                 end_date=recurrence.get("end_date"),
             )
         except rec.RecurrenceError as exc:
-            from rest_framework.exceptions import ValidationError
-
-            raise ValidationError([str(exc)]) from None
+            raise DomainError("VALIDATION_FAILED", messages=[str(exc)]) from None
 
     with transaction.atomic():
         _check_linked(teacher=teacher, student_ids=student_ids)

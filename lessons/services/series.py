@@ -13,7 +13,7 @@ from accounts.models import TeacherProfile
 from lessons import recurrence as rec
 from lessons.models import Lesson, LessonSeries, LessonStudent, SeriesStudent
 from tutorcal import events
-from tutorcal.errors import ApiError
+from tutorcal.errors import DomainError
 
 from ._common import (
     SERIES_SAFE,
@@ -107,7 +107,7 @@ def _series_targets(*, lesson: Lesson, scope: str) -> list[Lesson]:
 def _validate_scope(apply_to_series: str | None) -> str:
     scope = apply_to_series or "this"
     if scope not in SERIES_SCOPES:
-        raise ApiError(400, "INVALID_APPLY_TO_SERIES")
+        raise DomainError("INVALID_APPLY_TO_SERIES")
     return scope
 
 
@@ -151,9 +151,7 @@ def _convert_to_series(*, teacher: TeacherProfile, lesson: Lesson, data: dict, a
             end_date=recurrence.get("end_date"),
         )
     except rec.RecurrenceError as exc:
-        from rest_framework.exceptions import ValidationError
-
-        raise ValidationError([str(exc)]) from None
+        raise DomainError("VALIDATION_FAILED", messages=[str(exc)]) from None
     for key in SERIES_SAFE:
         if key in data:
             setattr(lesson, key, data[key])

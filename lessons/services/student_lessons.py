@@ -11,7 +11,7 @@ from accounts.models import (
 from lessons.models import Lesson, LessonStudent
 from subscriptions.services import subscription_refund
 from tutorcal import events
-from tutorcal.errors import ApiError
+from tutorcal.errors import DomainError
 
 
 def _own_row(*, student: StudentProfile, lesson_id: uuid.UUID, lock: bool = False) -> LessonStudent:
@@ -20,7 +20,7 @@ def _own_row(*, student: StudentProfile, lesson_id: uuid.UUID, lock: bool = Fals
         qs = qs.select_for_update()
     row = qs.first()
     if row is None:
-        raise ApiError(404, "LESSON_NOT_FOUND")
+        raise DomainError("LESSON_NOT_FOUND")
     return row
 
 
@@ -60,7 +60,7 @@ def student_lesson_cancel(*, student: StudentProfile, lesson_id: uuid.UUID) -> N
     """Only a future planned lesson the student is still on. Individual lesson (they are its only active
     participant) -> the lesson is cancelled (cancelledBy student); group -> only their row is cancelled."""
     if not LessonStudent.objects.filter(student=student, lesson_id=lesson_id).exists():
-        raise ApiError(404, "LESSON_NOT_FOUND")
+        raise DomainError("LESSON_NOT_FOUND")
     lesson = Lesson.objects.select_for_update().get(pk=lesson_id)
     row = LessonStudent.objects.select_for_update().get(student=student, lesson_id=lesson_id)
     if (
@@ -68,7 +68,7 @@ def student_lesson_cancel(*, student: StudentProfile, lesson_id: uuid.UUID) -> N
         or lesson.start_at <= timezone.now()
         or row.attendance == LessonStudent.Attendance.CANCELLED
     ):
-        raise ApiError(403, "LESSON_NOT_CANCELLABLE")
+        raise DomainError("LESSON_NOT_CANCELLABLE")
     others_active = (
         LessonStudent.objects.filter(lesson=lesson)
         .exclude(pk=row.pk)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import TeacherProfile
 from lessons.models import Lesson, Subject
-from tutorcal.errors import ApiError
+from tutorcal.errors import DomainError
 
 _TRANSLIT = {
     "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
@@ -44,23 +44,23 @@ def _unique_code(*, teacher: TeacherProfile, base: str) -> str:
 def subject_create(*, teacher: TeacherProfile, name: str, color_hex: str, code: str | None = None) -> Subject:
     with transaction.atomic():
         if Subject.objects.filter(teacher_id=teacher.id, name=name).exists():
-            raise ApiError(409, "SUBJECT_NAME_EXISTS")
+            raise DomainError("SUBJECT_NAME_EXISTS")
         if code:
             if Subject.objects.filter(teacher_id=teacher.id, code=code).exists():
-                raise ApiError(409, "SUBJECT_CODE_EXISTS")
+                raise DomainError("SUBJECT_CODE_EXISTS")
         else:
             code = _unique_code(teacher=teacher, base=subject_code_from_name(name))
         try:
             with transaction.atomic():
                 return Subject.objects.create(teacher=teacher, name=name, code=code, color_hex=color_hex)
         except IntegrityError:  # a concurrent double submit lost the race
-            raise ApiError(409, "SUBJECT_NAME_EXISTS") from None
+            raise DomainError("SUBJECT_NAME_EXISTS") from None
 
 
 def _subject_of(*, teacher: TeacherProfile, subject_id) -> Subject:
     subject = Subject.objects.select_for_update().filter(id=subject_id, teacher_id=teacher.id).first()
     if subject is None:
-        raise ApiError(404, "SUBJECT_NOT_FOUND")
+        raise DomainError("SUBJECT_NOT_FOUND")
     return subject
 
 
@@ -71,7 +71,7 @@ def subject_update(*, teacher: TeacherProfile, subject_id, data: dict) -> Subjec
         name = data.get("name")
         if name is not None and name != subject.name:
             if Subject.objects.filter(teacher_id=teacher.id, name=name).exclude(id=subject.id).exists():
-                raise ApiError(409, "SUBJECT_NAME_EXISTS")
+                raise DomainError("SUBJECT_NAME_EXISTS")
             subject.name = name
         if data.get("color_hex") is not None:
             subject.color_hex = data["color_hex"]
@@ -79,7 +79,7 @@ def subject_update(*, teacher: TeacherProfile, subject_id, data: dict) -> Subjec
             with transaction.atomic():
                 subject.save()
         except IntegrityError:
-            raise ApiError(409, "SUBJECT_NAME_EXISTS") from None
+            raise DomainError("SUBJECT_NAME_EXISTS") from None
         return subject
 
 
@@ -101,7 +101,7 @@ def subject_restore(*, teacher: TeacherProfile, subject_id) -> Subject:
     with transaction.atomic():
         subject = _subject_of(teacher=teacher, subject_id=subject_id)
         if subject.archived_at is None:
-            raise ApiError(409, "SUBJECT_NOT_ARCHIVED")
+            raise DomainError("SUBJECT_NOT_ARCHIVED")
         subject.archived_at = None
         subject.save(update_fields=["archived_at", "updated_at"])
         return subject

@@ -4,7 +4,7 @@ from lessons.models import Lesson, LessonStudent
 from lessons.services.completion import lesson_complete
 from lessons.tests.calendar_helpers import BASE, create_lesson, rows_of
 from subscriptions.models import Subscription
-from tutorcal.errors import ApiError
+from tutorcal.errors import DomainError
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +113,7 @@ def test_a_cancelled_lesson_cannot_be_completed(api, tutor, student):
     assert response.status_code == 409
     assert response.json() == {"statusCode": 409, "message": "LESSON_CANCELLED", "error": "Conflict"}
     assert rows_of(lesson["id"])[student.id].attendance == "unknown"
-    with pytest.raises(ApiError):
+    with pytest.raises(DomainError, match="LESSON_CANCELLED"):
         lesson_complete(teacher=tutor.profile, lesson_id=lesson["id"], students=[])
 
 

@@ -7,7 +7,7 @@ import uuid
 from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.models import ParentStudentRelation, TeacherStudentLink
-from tutorcal.errors import ApiError, parse_uuid
+from tutorcal.errors import DomainError, parse_uuid
 
 
 def linked_student_ids(*, teacher_id, student_ids) -> set[uuid.UUID]:
@@ -27,7 +27,7 @@ def teacher_link(teacher_id: uuid.UUID, student_id, *, active_only: bool = False
         qs = qs.filter(archived_at__isnull=True)
     link = qs.first()
     if link is None:
-        raise ApiError(404, "STUDENT_NOT_FOUND")
+        raise DomainError("STUDENT_NOT_FOUND")
     return link
 
 
@@ -37,7 +37,7 @@ def student_teacher_link(student_id: uuid.UUID, teacher_id) -> TeacherStudentLin
         TeacherStudentLink.objects.select_related("teacher__user").filter(student_id=student_id, teacher_id=tid).first()
     )
     if link is None:
-        raise ApiError(404, "TEACHER_NOT_FOUND")
+        raise DomainError("TEACHER_NOT_FOUND")
     return link
 
 
@@ -69,5 +69,5 @@ def parent_child_relations(parent_id: uuid.UUID, child_id) -> list[ParentStudent
         .order_by("created_at", "id")
     )
     if not rels:
-        raise ApiError(403, "NOT_YOUR_CHILD")
+        raise DomainError("NOT_YOUR_CHILD")
     return rels

@@ -16,7 +16,7 @@ from accounts.models import (
 from accounts.services.users import user_get_or_create_from_telegram
 from lessons.roster.services.joins import link_create_or_restore
 from lessons.roster.services.parents import parent_relations_create
-from tutorcal.errors import ApiError
+from tutorcal.errors import DomainError
 
 INVITATION_DAYS = 7
 
@@ -44,11 +44,11 @@ def invitation_create(*, teacher: TeacherProfile, student: StudentProfile | None
 def invitation_check(token: str) -> Invitation:
     invitation = Invitation.objects.select_related("teacher", "student").filter(token=token or "").first()
     if invitation is None:
-        raise ApiError(400, "INVALID_INVITATION")
+        raise DomainError("INVALID_INVITATION")
     if invitation.used_at is not None:
-        raise ApiError(410, "INVITATION_USED")
+        raise DomainError("INVITATION_USED")
     if invitation.expires_at <= timezone.now():
-        raise ApiError(410, "INVITATION_EXPIRED")
+        raise DomainError("INVITATION_EXPIRED")
     return invitation
 
 
@@ -60,7 +60,7 @@ def invitation_accept(*, invitation: Invitation, tg_user: dict) -> tuple[User, b
     now = timezone.now()
     claimed = Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True, expires_at__gt=now).update(used_at=now)
     if not claimed:
-        raise ApiError(410, "INVITATION_USED" if invitation.expires_at > now else "INVITATION_EXPIRED")
+        raise DomainError("INVITATION_USED" if invitation.expires_at > now else "INVITATION_EXPIRED")
     if invitation.type == Invitation.Type.STUDENT:
         _, is_new = link_create_or_restore(user=user, teacher=invitation.teacher, via="invitation")
     else:

@@ -15,7 +15,7 @@ from accounts.models import (
 from accounts.services.users import profile_ensure
 from lessons.roster.services.parents import parent_relations_create
 from tutorcal import events
-from tutorcal.errors import ApiError
+from tutorcal.errors import DomainError
 
 
 @dataclass
@@ -30,7 +30,7 @@ def link_create_or_restore(*, user: User, teacher: TeacherProfile, via: str) -> 
     """The user becomes (or again is) a student of `teacher`; returns (student, new connection).
     Re-joining un-archives an archived link (B15)."""
     if teacher.user_id == user.pk:
-        raise ApiError(400, "CANNOT_JOIN_OWN_CODE")
+        raise DomainError("CANNOT_JOIN_OWN_CODE")
     student, _ = profile_ensure(user=user, role="student")
     link, created = TeacherStudentLink.objects.get_or_create(teacher=teacher, student=student)
     restored = not created and link.archived_at is not None
@@ -50,22 +50,22 @@ def referral_code_join(*, user: User, code: str, via: str) -> JoinResult:
     if code.startswith("T_"):
         teacher = TeacherProfile.objects.select_related("user").filter(referral_code=code).first()
         if teacher is None:
-            raise ApiError(404, "TEACHER_NOT_FOUND")
+            raise DomainError("TEACHER_NOT_FOUND")
         student, is_new = link_create_or_restore(user=user, teacher=teacher, via=via)
         return JoinResult(role="student", is_new_connection=is_new, teacher=teacher, student=student)
     if code.startswith("P_"):
         student = StudentProfile.objects.select_related("user").filter(parent_invite_code=code).first()
         if student is None:
-            raise ApiError(404, "STUDENT_NOT_FOUND")
+            raise DomainError("STUDENT_NOT_FOUND")
         if student.user_id == user.pk:
-            raise ApiError(400, "CANNOT_JOIN_OWN_CODE")
+            raise DomainError("CANNOT_JOIN_OWN_CODE")
         teacher_ids = list(
             TeacherStudentLink.objects.filter(student=student, archived_at__isnull=True).values_list(
                 "teacher_id", flat=True
             )
         )
         if not teacher_ids:
-            raise ApiError(400, "STUDENT_HAS_NO_TEACHERS")
+            raise DomainError("STUDENT_HAS_NO_TEACHERS")
         is_new = parent_relations_create(user=user, student=student, teacher_ids=teacher_ids, via=via)
         return JoinResult(role="parent", is_new_connection=is_new, student=student)
-    raise ApiError(400, "INVALID_REFERRAL_CODE")
+    raise DomainError("INVALID_REFERRAL_CODE")

@@ -18,7 +18,7 @@ from accounts.models import (
 from lessons.models import Lesson, LessonStudent, SeriesStudent
 from subscriptions.services import subscription_refund_many
 from tutorcal import events
-from tutorcal.errors import ApiError
+from tutorcal.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def link_archive(*, teacher: TeacherProfile, student_id: uuid.UUID, delete_indiv
         .first()
     )
     if link is None:
-        raise ApiError(404, "STUDENT_NOT_FOUND")
+        raise DomainError("STUDENT_NOT_FOUND")
     now = timezone.now()
     updated, deleted = _detach_future_lessons(
         teacher_id=teacher.id, student_id=student_id, delete_individual=delete_individual_lessons, now=now
@@ -129,9 +129,9 @@ def link_restore(*, teacher: TeacherProfile, student_id: uuid.UUID) -> TeacherSt
         .first()
     )
     if link is None:
-        raise ApiError(404, "ARCHIVED_STUDENT_NOT_FOUND")
+        raise DomainError("ARCHIVED_STUDENT_NOT_FOUND")
     if timezone.now() > link.archived_at + timedelta(days=RESTORE_DAYS):
-        raise ApiError(409, "ARCHIVE_EXPIRED")
+        raise DomainError("ARCHIVE_EXPIRED")
     link.archived_at = None
     link.save(update_fields=["archived_at", "updated_at"])
     events.send_on_commit(events.student_restored, teacher_id=teacher.id, student_id=student_id)

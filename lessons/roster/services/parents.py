@@ -13,13 +13,13 @@ from accounts.models import (
 from accounts.services.users import profile_ensure
 from lessons.roster.selectors.links import visible_relations
 from tutorcal import events
-from tutorcal.errors import ApiError
+from tutorcal.errors import DomainError
 
 
 def parent_relations_create(*, user: User, student: StudentProfile, teacher_ids: list, via: str) -> bool:
     """The user becomes a parent of `student` through each of `teacher_ids`; returns whether any is new."""
     if student.user_id == user.pk:
-        raise ApiError(400, "CANNOT_JOIN_OWN_CODE")
+        raise DomainError("CANNOT_JOIN_OWN_CODE")
     parent, _ = profile_ensure(user=user, role="parent")
     existing = set(
         ParentStudentRelation.objects.filter(parent=parent, student=student).values_list("teacher_id", flat=True)
@@ -44,7 +44,7 @@ def parent_relation_notifications_set(
         notifications_enabled=enabled
     )
     if not updated:
-        raise ApiError(404, "PARENT_RELATION_NOT_FOUND")
+        raise DomainError("PARENT_RELATION_NOT_FOUND")
     return enabled
 
 
@@ -53,7 +53,7 @@ def parent_child_notifications_set(*, parent, child_id: uuid.UUID, enabled: bool
     """Per-child toggle: updates ALL the parent's relations with that child (B16), hidden ones too so that a
     restored link keeps the parent's choice."""
     if not visible_relations(parent.id).filter(student_id=child_id).exists():
-        raise ApiError(403, "NOT_YOUR_CHILD")
+        raise DomainError("NOT_YOUR_CHILD")
     ParentStudentRelation.objects.filter(parent=parent, student_id=child_id).update(notifications_enabled=enabled)
     return enabled
 
