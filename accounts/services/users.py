@@ -17,6 +17,8 @@ from accounts.selectors import profile_of, users_with_profiles
 from tutorcal import events
 from tutorcal.errors import DomainError
 
+PURGE_BATCH = 200  # users per purge transaction
+
 
 def _tg_fields(tg_user: dict) -> dict:
     return {
@@ -165,9 +167,6 @@ def session_end(*, user: User, token) -> None:
     session_revoke(token)  # the session's refresh token too, even when the client did not send it
     if sid := token.get("sid"):
         events.send_on_commit(events.session_ended, user_id=user.pk, session=sid)
-
-
-PURGE_BATCH = 200
 
 
 def users_purge_deleted(*, now: datetime | None = None) -> int:

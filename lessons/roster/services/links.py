@@ -1,7 +1,6 @@
 """Teacher–student links: the teacher's private notes, archive (drops the student from future lessons),
 restore within the window, and the purge of archives past it. Events are sent on commit."""
 
-import logging
 import uuid
 from datetime import datetime, timedelta
 
@@ -20,10 +19,7 @@ from subscriptions.services import subscription_refund_many
 from tutorcal import events
 from tutorcal.errors import DomainError
 
-logger = logging.getLogger(__name__)
-
-
-PURGE_BATCH = 200
+PURGE_BATCH = 200  # links per purge transaction
 
 
 @transaction.atomic
