@@ -2,9 +2,13 @@
 
 import hashlib
 import hmac
-import json
 import time
 from urllib.parse import parse_qsl
+
+from tutorcal import jsonbody
+from tutorcal.errors import DomainError
+
+NAME_FIELDS = ("first_name", "last_name", "username")
 
 
 class InvalidInitData(Exception):
@@ -30,14 +34,21 @@ def validate_init_data(init_data: str, *, bot_token: str, max_age: int, now: flo
         raise InvalidInitData("bad hash")
     try:
         auth_date = int(data["auth_date"])
-        user = json.loads(data["user"])
-    except (KeyError, ValueError) as exc:
-        raise InvalidInitData("missing auth_date or user") from exc
+        # Signed by Telegram, still vetted: a NUL in a name or an id beyond 64 bits must not reach the database.
+        user = jsonbody.loads(data["user"])
+    except (KeyError, ValueError, DomainError) as exc:
+        raise InvalidInitData("missing or malformed auth_date or user") from exc
     now = time.time() if now is None else now
     if now - auth_date > max_age or auth_date - now > 300:
         raise InvalidInitData("expired")
     if not isinstance(user, dict) or not isinstance(user.get("id"), int) or isinstance(user.get("id"), bool):
         raise InvalidInitData("bad user")
+    if not 0 < user["id"] <= jsonbody.INT_MAX:
+        raise InvalidInitData("bad user id")
+    for field in NAME_FIELDS:
+        value = user.get(field)
+        if value is not None and (not isinstance(value, str) or len(value) > 255):
+            raise InvalidInitData(f"bad user {field}")
     return user
 
 

@@ -26,6 +26,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
+from tutorcal import jsonbody
+from tutorcal.errors import DomainError
 from tutorcal.timeutil import iso
 
 from . import presence
@@ -168,8 +170,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             return await self.send_error("RATE_LIMITED", limit)
         self.recent.append(now)
         try:
-            message = json.loads(text_data)
-        except ValueError:
+            message = jsonbody.loads(text_data)  # nesting, NULs, surrogates: refused, never a crashed consumer
+        except DomainError:
             return await self.send_error("INVALID_JSON", "the frame is not JSON")
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             return await self.send_error("BAD_MESSAGE", "expected an object with a string `type`")

@@ -24,6 +24,15 @@ STATUS_BY_CODE: dict[str, int] = {
     "TOTAL_LESSONS_REQUIRED": 400,
     "EXPIRES_AT_REQUIRED": 400,
     "STUDENT_HAS_NO_TEACHERS": 400,
+    # 400/413/415: a body or query we refuse to read (tutorcal.jsonbody, tutorcal.middleware)
+    "INVALID_JSON": 400,
+    "JSON_TOO_DEEP": 400,
+    "INVALID_UNICODE": 400,
+    "NUL_CHARACTER_NOT_ALLOWED": 400,
+    "NUMBER_OUT_OF_RANGE": 400,
+    "INVALID_CONTENT_LENGTH": 400,
+    "REQUEST_TOO_LARGE": 413,
+    "UNSUPPORTED_CHARSET": 415,
     # 401: who are you
     "INVALID_INIT_DATA": 401,
     "INVALID_REFRESH_TOKEN": 401,

@@ -1,30 +1,24 @@
-"""JSON bodies only, and without NUL characters anywhere: PostgreSQL cannot store U+0000 in text or jsonb, so
-a `\\u0000` inside any string (a key or a value, at any depth) is refused up front as 400, never a 500."""
+"""DRF's JSON parser, strict: UTF-8 only, capped at DATA_UPLOAD_MAX_MEMORY_SIZE (DRF reads the WSGI stream
+directly, so Django's own cap never applied to JSON), vetted by tutorcal.jsonbody (nesting, NULs, surrogates,
+numbers). Every refusal is a 4xx with a code, never a 500."""
 
-from rest_framework.exceptions import ParseError
+from django.conf import settings
+from django.utils.http import parse_header_parameters
 from rest_framework.parsers import JSONParser
 
-
-def _has_nul(value) -> bool:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
+from . import jsonbody
+from .errors import DomainError
 
 
 class StrictJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
-        data = super().parse(stream, media_type, parser_context)
-        if _has_nul(data):
-            exc = ParseError("NUL characters are not allowed")
-            exc.tutorcal_code = "NUL_CHARACTER_NOT_ALLOWED"
-            raise exc
-        return data
+        _, params = parse_header_parameters(media_type or "")
+        if not jsonbody.charset_ok(params.get("charset")):
+            raise DomainError("UNSUPPORTED_CHARSET")
+        if stream is None:
+            return {}
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raw = stream.read(limit + 1) if limit is not None else stream.read()
+        if limit is not None and len(raw) > limit:
+            raise DomainError("REQUEST_TOO_LARGE")
+        return jsonbody.loads(raw)

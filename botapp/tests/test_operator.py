@@ -102,6 +102,19 @@ def test_test_send_validates_its_body(api, fake_tg):
     assert admin_call(api, "post", "/api/bot/test-send", {"telegramId": 1, "text": "x" * 5000}).status_code == 400
 
 
+@pytest.mark.parametrize("telegram_id", ["1.5", "1e20", "18446744073709551616", "-1", "0", "1e400"])
+def test_a_float_or_out_of_range_telegram_id_is_a_400(api, fake_tg, telegram_id):
+    response = api().generic(
+        "POST",
+        "/api/bot/test-send",
+        f'{{"telegramId": {telegram_id}, "text": "x"}}',
+        content_type="application/json",
+        HTTP_X_ADMIN_SECRET=ADMIN_SECRET,
+    )
+    assert response.status_code == 400, response.content
+    assert fake_tg.sent() == []
+
+
 def test_operator_endpoints_answer_503_when_the_bot_is_disabled(api, fake_tg, settings):
     settings.BOT_TOKEN = ""
     assert admin_call(api, "get", "/api/bot/webhook-info").status_code == 503

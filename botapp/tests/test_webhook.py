@@ -31,11 +31,44 @@ def test_it_refuses_everything_when_no_webhook_secret_is_configured(post_update,
     assert post_update(message_update(tutor, "/start"), secret="").status_code == 403
 
 
-def test_it_rejects_bodies_that_are_not_a_json_update(post_update, fake_tg):
-    assert post_update("not json").status_code == 400
-    assert post_update(json.dumps([1, 2])).status_code == 400
-    assert post_update(json.dumps({"message": {}})).status_code == 400
-    assert post_update("update_id=1", content_type="application/x-www-form-urlencoded").status_code == 400
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        ("not json", "application/json"),
+        (json.dumps([1, 2]), "application/json"),
+        (json.dumps({"message": {}}), "application/json"),
+        ("update_id=1", "application/x-www-form-urlencoded"),
+        ("[" * 1000 + "]" * 1000, "application/json"),
+        ('{"update_id": 1, "message": {"text": "\\ud800"}}', "application/json"),
+        ('{"update_id": 1, "message": {"text": "\\u0000"}}', "application/json"),
+        ('{"update_id": 123456789012345678901234567890}', "application/json"),
+    ],
+)
+def test_with_the_right_secret_it_answers_200_to_what_it_cannot_read_and_logs_it(
+    post_update, fake_tg, caplog, body, content_type
+):
+    response = post_update(body, content_type=content_type)
+    assert response.status_code == 200
+    assert response.json() == {"ok": True, "handled": False}
+    assert any(r.name == "botapp.views" and "webhook: ignored" in r.getMessage() for r in caplog.records)
+    assert fake_tg.sent() == []
+
+
+def test_the_codec_bomb_with_the_right_secret_is_a_logged_200_and_never_inflated(fake_tg, caplog):
+    import bz2
+
+    from django.test import Client
+
+    bomb = bz2.compress(b"[" + b" " * 100_000_000 + b"]")
+    response = Client().generic(
+        "POST",
+        "/api/bot/webhook",
+        bomb,
+        content_type="application/json; charset=bz2_codec",
+        HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=WEBHOOK_SECRET,
+    )
+    assert response.status_code == 200
+    assert any("webhook: ignored an unreadable update" in r.getMessage() for r in caplog.records)
 
 
 def test_it_answers_200_even_when_the_handler_fails(post_update, fake_tg, tutor):
