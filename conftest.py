@@ -10,14 +10,17 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import (
-    ParentProfile,
-    ParentStudentRelation,
-    StudentProfile,
-    TeacherProfile,
-    TeacherStudentLink,
     User,
 )
 from accounts.telegram import sign_init_data
+from accounts.tests.factories import (
+    ParentProfileFactory,
+    ParentStudentRelationFactory,
+    StudentProfileFactory,
+    TeacherProfileFactory,
+    TeacherStudentLinkFactory,
+    UserFactory,
+)
 from accounts.tokens import issue_tokens
 
 TEST_BOT_TOKEN = "123456:TEST-TOKEN-for-tests-only"
@@ -53,9 +56,7 @@ class Persona:
 
 
 def make_user(telegram_id: int, first: str, last: str = "", username: str = "", tz: str = "Europe/Moscow") -> User:
-    return User.objects.create_user(
-        telegram_id=telegram_id, first_name=first, last_name=last, username=username, timezone=tz
-    )
+    return UserFactory(telegram_id=telegram_id, first_name=first, last_name=last, username=username, timezone=tz)
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ def make_teacher(db):
 
     def _make(first="Анна", last="Учитель", tz="Europe/Moscow") -> Persona:
         user = make_user(next(counter), first, last, f"t{first.lower()}", tz)
-        return Persona(user, "teacher", TeacherProfile.objects.create(user=user, display_name=f"{first} {last}"))
+        return Persona(user, "teacher", TeacherProfileFactory(user=user, display_name=f"{first} {last}"))
 
     return _make
 
@@ -75,9 +76,9 @@ def make_student(db):
 
     def _make(first="Иван", last="Ученик", teacher: Persona | None = None) -> Persona:
         user = make_user(next(counter), first, last, f"s{first.lower()}")
-        profile = StudentProfile.objects.create(user=user)
+        profile = StudentProfileFactory(user=user)
         if teacher is not None:
-            TeacherStudentLink.objects.create(teacher=teacher.profile, student=profile)
+            TeacherStudentLinkFactory(teacher=teacher.profile, student=profile)
         return Persona(user, "student", profile)
 
     return _make
@@ -98,8 +99,8 @@ def student(make_student, tutor) -> Persona:
 def parent(db, student, tutor) -> Persona:
     """The parent of `student`, related through `tutor`."""
     user = make_user(30_001, "Мария", "Иванова", "mama")
-    profile = ParentProfile.objects.create(user=user)
-    ParentStudentRelation.objects.create(parent=profile, student=student.profile, teacher=tutor.profile)
+    profile = ParentProfileFactory(user=user)
+    ParentStudentRelationFactory(parent=profile, student=student.profile, teacher=tutor.profile)
     return Persona(user, "parent", profile)
 
 
