@@ -9,6 +9,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from .models import (
     Invitation,
+    LoginSession,
     ParentProfile,
     ParentStudentRelation,
     StudentProfile,
@@ -114,6 +115,30 @@ class OutstandingTokenAdmin(BaseOutstandingTokenAdmin):
 
     def get_readonly_fields(self, *args, **kwargs) -> list[str]:
         return list(self.fields)
+
+
+@admin.register(LoginSession)
+class LoginSessionAdmin(admin.ModelAdmin):
+    """Sign-ins; staff can end one (a lost phone): its tokens are refused from the next request on."""
+
+    list_display = ["sid", "user", "created_at", "expires_at", "ended_at", "end_reason"]
+    list_filter = [("ended_at", admin.EmptyFieldListFilter), "end_reason"]
+    search_fields = ["=sid", "user__username", "user__email", "=user__telegram_id"]
+    list_select_related = ["user"]
+    actions = ["end_sessions"]
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        return [f.name for f in LoginSession._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="End the selected sessions (sign those devices out)")
+    def end_sessions(self, request, queryset) -> None:
+        from .tokens import login_session_end
+
+        for sid in queryset.filter(ended_at__isnull=True).values_list("sid", flat=True):
+            login_session_end(sid, reason=LoginSession.EndReason.STAFF)
 
 
 # Admin sign-in: after ADMIN_LOGIN_MAX_FAILURES wrong passwords from one client address (as the API throttles

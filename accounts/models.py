@@ -221,3 +221,29 @@ class StudentNotificationSettings(models.Model):
 
     def __str__(self) -> str:
         return f"settings of {self.student}"
+
+
+class LoginSession(models.Model):
+    """One sign-in. Every token of it (refresh tokens through rotation, the access tokens they mint) carries its
+    `sid`; a token is accepted only while its session row exists and is not ended. Logout ends one session,
+    account deletion ends all of the user's: the database is the source of truth, the cache only answers faster
+    (accounts/tokens.py)."""
+
+    class EndReason(models.TextChoices):
+        LOGOUT = "logout"
+        ACCOUNT_DELETED = "account_deleted"
+        STAFF = "staff", "Ended by staff"
+
+    sid = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(help_text="When the session's newest refresh token expires")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=32, choices=EndReason.choices, blank=True, default="")
+
+    class Meta:
+        db_table = "login_sessions"
+        indexes = [models.Index(fields=["expires_at"], name="login_session_expires_idx")]  # the purge
+
+    def __str__(self) -> str:
+        return f"{self.sid[:8]}… of {self.user_id}"

@@ -18,7 +18,7 @@ from .selectors import profile_of, roles_of, users_with_profiles
 from .services import users as services
 from .telegram import InvalidInitData, validate_init_data
 from .throttles import AUTH_THROTTLES
-from .tokens import access_revoke, issue_tokens, refresh_blacklist, refresh_rotate
+from .tokens import issue_tokens, refresh_blacklist, refresh_rotate
 
 
 def verified_telegram_user(init_data: str) -> dict:
@@ -164,8 +164,6 @@ class DeleteAccountView(AuthView):
 
     def post(self, request):
         user = services.account_delete(user=request.user)
-        if isinstance(request.auth, AccessToken):
-            access_revoke(request.auth)
         return Response(
             {
                 "success": True,

@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef
 
 from accounts.models import ParentStudentRelation, TeacherStudentLink, User
 from accounts.selectors import profile_of, users_with_profiles
-from accounts.tokens import token_is_revoked
+from accounts.tokens import session_is_live
 from lessons.models import Lesson, LessonStudent
 
 from . import presence
@@ -46,7 +46,7 @@ def socket_identity(ticket: Ticket | None) -> Identity | None:
     """The live user (not soft-deleted, active) with the ticket's role profile, plus their contacts."""
     if ticket is None or ticket.role not in ROLES:
         return None
-    if ticket.session and token_is_revoked({"sid": ticket.session}):
+    if ticket.session and not session_is_live(ticket.session):
         return None  # issued just before a logout
     try:
         user = users_with_profiles().get(pk=uuid.UUID(ticket.user_id), is_active=True, deleted_at__isnull=True)
@@ -68,7 +68,7 @@ def socket_identity(ticket: Ticket | None) -> Identity | None:
 
 def user_is_live(user_id: str, session: str | None = None) -> bool:
     """The user is still active and not deleted, and their login session was not ended by a logout."""
-    if session and token_is_revoked({"sid": session}):
+    if session and not session_is_live(session):
         return False
     return User.objects.filter(pk=user_id, is_active=True, deleted_at__isnull=True).exists()
 

@@ -95,11 +95,11 @@ def role_add(*, user: User, role: str) -> None:
 
 @transaction.atomic
 def account_delete(*, user: User) -> User:
-    from accounts.tokens import user_revoke_all_refresh
+    from accounts.tokens import user_login_sessions_end
 
     user.deleted_at = timezone.now()
     user.save(update_fields=["deleted_at", "updated_at"])
-    user_revoke_all_refresh(user)
+    user_login_sessions_end(user)  # every device signs out, and stays signed out after a restore
     profiles = [(role, profile.pk) for role in ("teacher", "student", "parent") if (profile := profile_of(user, role))]
     events.send_on_commit(events.user_deleted, user_id=user.pk, profiles=profiles)
     return user
@@ -161,11 +161,11 @@ def beta_activate(*, user: User, code: str) -> bool:
 
 def session_end(*, user: User, token) -> None:
     """Logout: this access token and its whole login session (its refresh tokens, the sockets it opened) end now."""
-    from accounts.tokens import access_revoke, session_revoke
+    from accounts.tokens import login_session_end
 
-    access_revoke(token)
-    session_revoke(token)  # the session's refresh token too, even when the client did not send it
-    if sid := token.get("sid"):
+    sid = token.get("sid")
+    login_session_end(sid)  # the session's refresh token too, even when the client did not send it
+    if sid:
         events.send_on_commit(events.session_ended, user_id=user.pk, session=sid)
 
 

@@ -25,8 +25,11 @@ def bearer(client, token):
 
 
 def claims(persona, **extra) -> dict:
+    """A forged token's claims, in a live login session of the persona (so only the forgery can be refused)."""
     now = int(time.time())
+    live = jwt.decode(issue_tokens(persona.user, persona.role)["token"], options={"verify_signature": False})
     return {
+        "sid": live["sid"],
         "token_type": "access",
         "exp": now + 600,
         "iat": now,
