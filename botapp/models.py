@@ -17,6 +17,8 @@ class EventType(models.TextChoices):
     NEW_STUDENT = "new_student"
     WELCOME = "welcome"
     TEST = "test"
+    SUPPORT_MESSAGE = "support_message"  # a new support message, to the staff chat (SUPPORT_CHAT_ID)
+    SUPPORT_REPLY = "support_reply"  # staff's answer, to the user who wrote
 
 
 # eventType (wire) -> settings column
@@ -29,7 +31,7 @@ PREFERENCE_FIELDS = {
     EventType.NEW_STUDENT: "new_student_enabled",
 }
 # Service messages are not behind the master switch (reference §3.3) but never go to a chat that blocked us.
-SERVICE_EVENTS = {EventType.WELCOME, EventType.NEW_STUDENT, EventType.TEST}
+SERVICE_EVENTS = {EventType.WELCOME, EventType.NEW_STUDENT, EventType.TEST, EventType.SUPPORT_REPLY}
 
 
 class UserNotificationSettings(models.Model):
@@ -73,7 +75,10 @@ class Outbox(models.Model):
     id = models.BigAutoField(primary_key=True)
     event_type = models.CharField(max_length=32, choices=EventType.choices)
     dedupe_key = models.CharField(max_length=255, unique=True)
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bot_outbox")
+    # Null for a chat that is not a user's (the staff support chat).
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="bot_outbox"
+    )
     chat_id = models.BigIntegerField()
     lesson_id = models.UUIDField(null=True, blank=True)
     lesson_start = models.DateTimeField(null=True, blank=True)

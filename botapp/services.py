@@ -166,6 +166,24 @@ def outbox_put(messages: list[Message], *, settings_rows: dict | None = None) ->
     return len(rows)
 
 
+def outbox_put_chat(*, event_type: str, chat_id: int, key: str, text: str) -> int | None:
+    """Queue one message to a chat that belongs to no user (e.g. the staff support chat). Returns the row id
+    (that of the earlier row when the key was queued before)."""
+    Outbox.objects.bulk_create(
+        [
+            Outbox(
+                event_type=event_type,
+                dedupe_key=key[:255],
+                chat_id=chat_id,
+                text=text,
+                next_attempt_at=timezone.now(),
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    return Outbox.objects.filter(dedupe_key=key[:255]).values_list("id", flat=True).first()
+
+
 @transaction.atomic
 def outbox_retry(*, ids) -> int:
     """Admin action: put failed/skipped rows back in the queue now."""

@@ -266,7 +266,7 @@ class Worker:
         to_send: list[Outbox] = []
         per_chat: dict[int, int] = defaultdict(int)
         for row in rows:
-            if row.recipient.deleted_at is not None or not row.recipient.telegram_id:
+            if row.recipient is not None and (row.recipient.deleted_at is not None or not row.recipient.telegram_id):
                 outcomes[row.id] = Outcome(Outbox.Status.SKIPPED, "recipient gone", count_attempt=False)
             elif row.id in stale:
                 outcomes[row.id] = Outcome(Outbox.Status.SKIPPED, "lesson changed before delivery", count_attempt=False)
@@ -371,7 +371,7 @@ class Worker:
                     logger.warning("outbox row %s failed: %s", row.id, outcome.error)
                 else:
                     stats.skipped += 1
-            if outcome.block_user:
+            if outcome.block_user and row.recipient_id is not None:
                 blocked.add(row.recipient_id)
         with transaction.atomic():
             Outbox.objects.bulk_update(

@@ -39,6 +39,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "USER_NOT_FOUND": 401,
     "UNAUTHORIZED": 401,
     "REFRESH_ROLE_NOT_AVAILABLE": 401,
+    "INVALID_CREDENTIALS": 401,
     # 403: not yours
     "ACCOUNT_DELETED": 403,
     "NOT_YOUR_CHILD": 403,
@@ -56,6 +57,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "DELETED_USER_NOT_FOUND": 404,
     "ARCHIVED_STUDENT_NOT_FOUND": 404,
     "CHILD_NOT_FOUND": 404,
+    "SUPPORT_MESSAGE_NOT_FOUND": 404,
     # 409: conflicts with the current state
     "SUBJECT_NAME_EXISTS": 409,
     "SUBJECT_CODE_EXISTS": 409,
@@ -72,6 +74,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "INVITATION_USED": 410,
     "INVITATION_EXPIRED": 410,
     "RESTORE_PERIOD_EXPIRED": 410,
+    # 429: slow down
+    "ADMIN_LOGIN_LOCKED": 429,
     # 5xx: an outside dependency
     "TELEGRAM_ERROR": 502,
     "BOT_DISABLED": 503,

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "lessons",
     "botapp",
     "realtime",
+    "staff",
 ]
 
 MIDDLEWARE = [
@@ -271,3 +272,26 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "botapp.schema.add_webhook_path",
 ]
+
+# Staff (staff/): support desk, analytics, request log, staff API, /metrics.
+SUPPORT_CHAT_ID = env.int("SUPPORT_CHAT_ID", default=0) or None  # Telegram chat that hears of new messages
+SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="")
+SUPPORT_LANDING_THROTTLE_RATE = env.str("SUPPORT_LANDING_THROTTLE_RATE", default="5/hour")
+SUPPORT_USER_THROTTLE_RATE = env.str("SUPPORT_USER_THROTTLE_RATE", default="20/hour")
+ANALYTICS_THROTTLE_RATE = env.str("ANALYTICS_THROTTLE_RATE", default="120/minute")
+ANALYTICS_RETENTION_DAYS = env.int("ANALYTICS_RETENTION_DAYS", default=180)
+ADMIN_TOKEN_LIFETIME = env.int("ADMIN_TOKEN_LIFETIME", default=3600)
+ADMIN_LOGIN_THROTTLE_RATE = env.str("ADMIN_LOGIN_THROTTLE_RATE", default="10/minute")
+ADMIN_LOGIN_MAX_FAILURES = env.int("ADMIN_LOGIN_MAX_FAILURES", default=5)
+ADMIN_LOGIN_LOCKOUT = env.int("ADMIN_LOGIN_LOCKOUT", default=900)
+REQUEST_LOG_ENABLED = env.bool("REQUEST_LOG_ENABLED", default=True)
+REQUEST_LOG_DAYS = env.int("REQUEST_LOG_DAYS", default=30)
+REQUEST_LOG_FLUSH_SECONDS = env.float("REQUEST_LOG_FLUSH_SECONDS", default=2.0)
+REQUEST_LOG_BATCH = env.int("REQUEST_LOG_BATCH", default=500)
+REQUEST_LOG_BUFFER_MAX = env.int("REQUEST_LOG_BUFFER_MAX", default=20000)
+# Tests flush explicitly; servers flush from a background thread.
+REQUEST_LOG_BACKGROUND = env.bool("REQUEST_LOG_BACKGROUND", default=not TESTING)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")  # Bearer token for /metrics from outside the internal networks
+METRICS_ALLOWED_NETWORKS = env.list(
+    "METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+)

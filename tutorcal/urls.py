@@ -26,4 +26,6 @@ urlpatterns = [
     path("api/parents/", include("lessons.urls_parent")),
     path("api/bot/", include("botapp.urls")),
     path("api/realtime/", include("realtime.urls")),
+    path("api/", include("staff.urls_support")),
+    path("api/admin/", include("staff.urls_admin")),
 ]

@@ -1,0 +1,63 @@
+"""Support notifications, written to botapp's outbox inside the caller's transaction (the worker delivers them):
+a new message -> the staff chat SUPPORT_CHAT_ID; a staff reply -> the user's Telegram chat.
+Email (SUPPORT_EMAIL, replies to landing contacts) waits for the outbox's email channel — see README."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from botapp import services as bot
+from botapp.models import EventType, Outbox
+from botapp.texts import e, webapp_markup
+
+from .models import SupportMessage, SupportReply
+
+PREVIEW = 3000  # Telegram takes 4096; the full text is in the admin
+
+
+def _staff_text(row: SupportMessage) -> str:
+    who = "с лендинга" if row.source == SupportMessage.Source.LANDING else "из приложения"
+    lines = [f"🆘 <b>Новое обращение {who}</b>", f"<b>{e(row.subject)}</b>"]
+    if row.user_id:
+        u = row.user
+        name = " ".join(p for p in (u.first_name, u.last_name) if p) or str(u.pk)
+        lines.append(f"От: {e(name)}" + (f" (@{e(u.username)})" if u.username else ""))
+    if row.contact:
+        lines.append(f"Контакт: {e(row.contact)}")
+    text = row.message if len(row.message) <= PREVIEW else row.message[:PREVIEW] + "…"
+    lines += ["", e(text), "", f"#support {row.pk}"]
+    return "\n".join(lines)
+
+
+def support_message_received(row: SupportMessage) -> int | None:
+    chat_id = getattr(settings, "SUPPORT_CHAT_ID", None)
+    if not chat_id:
+        return None
+    return bot.outbox_put_chat(
+        event_type=EventType.SUPPORT_MESSAGE, chat_id=int(chat_id), key=f"support:{row.pk}", text=_staff_text(row)
+    )
+
+
+def _reply_text(reply: SupportReply) -> str:
+    body = reply.text if len(reply.text) <= PREVIEW else reply.text[:PREVIEW] + "…\n(полностью — в приложении)"
+    return f"💬 <b>Ответ поддержки</b> на «{e(reply.support_message.subject)}»\n\n{e(body)}"
+
+
+def support_reply_to_user(reply: SupportReply) -> int | None:
+    """Queue the reply to the writer's Telegram chat; the outbox row id, or None when they have no chat."""
+    user = reply.support_message.user
+    if user is None or not user.telegram_id or user.deleted_at is not None:
+        return None
+    key = f"support-reply:{reply.pk}"
+    bot.outbox_put(
+        [
+            bot.Message(
+                event_type=EventType.SUPPORT_REPLY,
+                recipient=user,
+                key=key,
+                text=_reply_text(reply),
+                markup=webapp_markup(),
+            )
+        ]
+    )
+    return Outbox.objects.filter(dedupe_key=key).values_list("id", flat=True).first()
