@@ -187,8 +187,10 @@ class Worker:
                 logger.exception("periodic job %s failed", name)
         today = timezone.now().date().isoformat()
         self.run_daily("prune_outbox", today, services.outbox_prune, stats)
-        if "purge_archived" in get_commands():
-            self.run_daily("purge_archived", today, lambda: call_command("purge_archived"), stats)
+        # Daily housekeeping commands of other apps, when installed (botapp does not import them).
+        for command in ("purge_archived", "prune_staff_logs"):
+            if command in get_commands():
+                self.run_daily(command, today, lambda command=command: call_command(command), stats)
 
     def run_daily(self, job: str, period: str, func, stats: IterationStats) -> bool:
         """Run `func` once per period across all workers: whoever inserts the ledger row runs it."""

@@ -15,7 +15,7 @@ from accounts.models import User
 from tutorcal.errors import DomainError
 
 from . import notify, tokens
-from .models import AnalyticsEvent, SupportMessage, SupportReply
+from .models import AnalyticsEvent, RequestLog, SupportMessage, SupportReply
 
 # ---- support -------------------------------------------------------------------------------------------
 
@@ -96,6 +96,13 @@ def analytics_prune(*, now=None) -> int:
     days = int(getattr(settings, "ANALYTICS_RETENTION_DAYS", 180))
     cutoff = (now or timezone.now()) - timedelta(days=days)
     deleted, _ = AnalyticsEvent.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+def request_log_prune(*, now=None) -> int:
+    """Retention of the request log (REQUEST_LOG_DAYS, default 30); one DELETE (no cascades, no signals)."""
+    cutoff = (now or timezone.now()) - timedelta(days=int(getattr(settings, "REQUEST_LOG_DAYS", 30)))
+    deleted, _ = RequestLog.objects.filter(created_at__lt=cutoff).delete()
     return deleted
 
 

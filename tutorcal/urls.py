@@ -28,4 +28,5 @@ urlpatterns = [
     path("api/realtime/", include("realtime.urls")),
     path("api/", include("staff.urls_support")),
     path("api/admin/", include("staff.urls_admin")),
+    path("", include("staff.urls_metrics")),
 ]

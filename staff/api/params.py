@@ -3,6 +3,8 @@
 from datetime import date, datetime
 
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..selectors.common import MAX_DAYS_BY_INTERVAL, MAX_RANGE_DAYS, date_range, last_days, tz
@@ -10,6 +12,7 @@ from ..selectors.common import MAX_DAYS_BY_INTERVAL, MAX_RANGE_DAYS, date_range,
 MAX_LIMIT = 200
 
 
+@extend_schema_field(OpenApiTypes.DATE)
 class DayField(serializers.Field):
     """A calendar day: `YYYY-MM-DD`, or an ISO date-time taken in the service's zone (what a JS client sends)."""
 
