@@ -10,6 +10,7 @@ handler404 = "tutorcal.errors.json_404"
 handler500 = "tutorcal.errors.json_500"
 
 urlpatterns = [
+    path("admin/dashboard/", include("staff.urls_pages")),
     path("admin/", admin.site.urls),
     path("api/health", health.HealthView.as_view()),
     path("api/health/live", health.LiveView.as_view()),

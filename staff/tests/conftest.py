@@ -9,9 +9,17 @@ from botapp.tests.conftest import fake_tg, worker  # noqa: F401  (fixtures)
 STAFF_PASSWORD = "a-Long-staff-passw0rd"
 
 
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # tests only: argon2 is slow
+
+
 @pytest.fixture
 def staff_user(db):
-    return User.objects.create_user(email="ops@example.com", password=STAFF_PASSWORD, first_name="Ops", is_staff=True)
+    """A support operator: staff, with the admin's permissions (superuser keeps the fixture short)."""
+    return User.objects.create_user(
+        email="ops@example.com", password=STAFF_PASSWORD, first_name="Ops", is_staff=True, is_superuser=True
+    )
 
 
 @pytest.fixture

@@ -1,0 +1,5 @@
+from django.urls import path
+
+from .dashboard import dashboard
+
+urlpatterns = [path("", dashboard, name="staff-dashboard")]
