@@ -271,6 +271,7 @@ def test_without_a_bot_token_the_worker_still_runs_the_housekeeping_jobs_and_sen
     call_command("run_worker", "--once", stderr=err, stdout=StringIO())
     assert "BOT_TOKEN is not set" in err.getvalue()
     assert not TeacherStudentLink.objects.filter(teacher=tutor.profile).exists()  # purge_archived ran
-    assert set(PeriodicJobRun.objects.values_list("job", flat=True)) == {"prune_outbox", "purge_archived", "prune_staff_logs"}
+    jobs = set(PeriodicJobRun.objects.values_list("job", flat=True))
+    assert jobs == {"prune_outbox", "purge_archived", "prune_staff_logs"}
     pending.refresh_from_db()
     assert pending.status == "pending"  # nothing claimed, nothing sent
