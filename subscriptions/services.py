@@ -2,14 +2,13 @@
 
 Atomicity (the contract's "never overspend, never lose a count"):
 
-* `subscription_consume` is ONE conditional UPDATE:
-  ``UPDATE subscriptions SET used_lessons = used_lessons + 1, updated_at = now
-  WHERE teacher_id = … AND student_id = … AND deleted_at IS NULL
-  AND ((type = 'lessons' AND used_lessons < total_lessons) OR (type = 'date' AND expires_at > now))``.
-  The increment is computed by the database (F()), never read-modify-write in Python, so no count is lost.
-  On PostgreSQL a concurrent updater of the same row waits for the row lock and then re-checks the WHERE
-  clause against the committed row (READ COMMITTED re-evaluation), so once the package is empty every waiting
-  consumer updates 0 rows: nothing is overspent. The CHECK constraint `used_lessons <= total_lessons` is the
+* `subscription_consume(_many)` locks the chargeable packages with ONE ``SELECT … FOR UPDATE`` (in id order)
+  whose WHERE is ``deleted_at IS NULL AND ((type = 'lessons' AND used_lessons < total_lessons) OR
+  (type = 'date' AND expires_at > now))``, then increments them with ONE UPDATE computed by the database
+  (F()), never read-modify-write in Python, so no count is lost. On PostgreSQL a concurrent consumer of the
+  same row waits for the row lock and then re-checks the WHERE clause against the committed row (READ
+  COMMITTED re-evaluation), so once the package is empty every waiting consumer locks 0 rows: nothing is
+  overspent, whatever the size of the group being marked. The CHECK constraint `used_lessons <= total_lessons` is the
   last line of defence.
 * `subscription_refund` is ONE conditional UPDATE ``SET used_lessons = used_lessons - 1 WHERE id = … AND
   used_lessons > 0`` (the column is also CHECKed >= 0); `subscription_refund_many` is ONE UPDATE for any
@@ -56,20 +55,39 @@ def subscription_consume(*, teacher_id: uuid.UUID, student_id: uuid.UUID) -> Sub
     Safe under any concurrency: see the module docstring. Call it inside the caller's transaction so the
     charge commits or rolls back together with the lesson row that records it.
     """
+    return subscription_consume_many(teacher_id=teacher_id, student_ids=[student_id]).get(student_id)
+
+
+def subscription_consume_many(
+    *, teacher_id: uuid.UUID, student_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, Subscription]:
+    """`subscription_consume` for several students of one teacher in a constant number of queries (lesson
+    completion marks a whole group at once): lock the chargeable packages (one SELECT … FOR UPDATE, in id order
+    so concurrent callers never deadlock), charge them (one UPDATE, the WHERE re-checked by the database).
+    Returns {student_id: charged subscription}; students without a chargeable package are absent."""
+    student_ids = list(dict.fromkeys(student_ids))
+    if not student_ids:
+        return {}
     now = timezone.now()
     with transaction.atomic():
-        charged = (
-            Subscription.objects.filter(teacher_id=teacher_id, student_id=student_id, deleted_at__isnull=True)
+        locked = list(
+            Subscription.objects.select_for_update()
+            .filter(teacher_id=teacher_id, student_id__in=student_ids, deleted_at__isnull=True)
             .filter(_chargeable(now))
-            .update(used_lessons=F("used_lessons") + 1, updated_at=now)
+            .order_by("id")
         )
-        if not charged:
-            return None
-        # We hold the row lock of the row just updated until commit, and the partial unique constraint allows
-        # only one non-deleted row per pair: this reads exactly the charged row.
-        subscription = Subscription.objects.get(teacher_id=teacher_id, student_id=student_id, deleted_at__isnull=True)
-        _notify(teacher_id=teacher_id, student_id=student_id, subscription_id=subscription.id)
-        return subscription
+        if not locked:
+            return {}
+        Subscription.objects.filter(id__in=[sub.id for sub in locked]).filter(_chargeable(now)).update(
+            used_lessons=F("used_lessons") + 1, updated_at=now
+        )
+        charged = {}
+        for sub in locked:
+            sub.used_lessons += 1
+            sub.updated_at = now
+            charged[sub.student_id] = sub
+            _notify(teacher_id=teacher_id, student_id=sub.student_id, subscription_id=sub.id)
+        return charged
 
 
 def subscription_refund(*, subscription_id: uuid.UUID) -> bool:

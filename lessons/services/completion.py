@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import TeacherProfile
 from lessons.models import Lesson, LessonStudent
-from subscriptions.services import subscription_consume, subscription_refund
+from subscriptions.services import subscription_consume_many, subscription_refund_many
 from tutorcal import events
 from tutorcal.errors import DomainError
 
@@ -34,34 +34,38 @@ def lesson_complete(*, teacher: TeacherProfile, lesson_id, students: list[dict],
             raise DomainError("LESSON_CANCELLED")
         rows = {row.student_id: row for row in LessonStudent.objects.select_for_update().filter(lesson_id=lesson.id)}
         now = timezone.now()
+        marked = [(rows[sid], entry) for entry in students if (sid := _as_uuid(entry["student_id"])) in rows]
+        # Packages are refunded and charged in one statement each, whatever the group's size.
+        refunds = []
+        to_charge = []
+        for row, entry in marked:
+            attended = entry["attendance"] == LessonStudent.Attendance.ATTENDED
+            if not attended and row.paid_from_subscription:
+                refunds.append(row.subscription_id)
+                _clear_subscription(row)
+            if attended and entry.get("use_subscription") and not row.paid_from_subscription:
+                to_charge.append(row.student_id)
+        subscription_refund_many(subscription_ids=refunds)
+        charged = subscription_consume_many(teacher_id=teacher.id, student_ids=to_charge)
         changed = []
-        for entry in students:
-            row = rows.get(_as_uuid(entry["student_id"]))
-            if row is None:
-                continue
+        for row, entry in marked:
             attendance = entry["attendance"]
             row.attendance = attendance
             if attendance != LessonStudent.Attendance.ATTENDED:
-                if row.paid_from_subscription:
-                    subscription_refund(subscription_id=row.subscription_id)
-                    _clear_subscription(row)
                 if attendance == LessonStudent.Attendance.MISSED:
                     row.rating = None
                     row.payment_status = LessonStudent.PaymentStatus.UNPAID
             else:
                 if "rating" in entry:
                     row.rating = entry["rating"]
-                charged = False
-                if entry.get("use_subscription") and not row.paid_from_subscription:
-                    subscription = subscription_consume(teacher_id=teacher.id, student_id=row.student_id)
-                    if subscription is not None:
-                        row.subscription = subscription
-                        row.paid_from_subscription = True
-                        row.payment_type = LessonStudent.PaymentType.SUBSCRIPTION
-                        row.payment_status = LessonStudent.PaymentStatus.PAID
-                        row.price_rub = 0
-                        charged = True
-                if not charged and not row.paid_from_subscription and entry.get("payment_status") is not None:
+                subscription = charged.get(row.student_id)
+                if subscription is not None:
+                    row.subscription = subscription
+                    row.paid_from_subscription = True
+                    row.payment_type = LessonStudent.PaymentType.SUBSCRIPTION
+                    row.payment_status = LessonStudent.PaymentStatus.PAID
+                    row.price_rub = 0
+                elif not row.paid_from_subscription and entry.get("payment_status") is not None:
                     row.payment_status = entry["payment_status"]
             row.updated_at = now
             changed.append(row)

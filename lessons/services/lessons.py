@@ -185,6 +185,10 @@ def lesson_update(
                 setattr(target, key, value)
 
         was_cancelled = lesson.status == Lesson.Status.CANCELLED
+        newly_done = data.get("status") == Lesson.Status.DONE and lesson.status != Lesson.Status.DONE
+        if newly_done and was_cancelled:
+            # A cancelled lesson cannot be completed, by PATCH either (decisions §4).
+            raise DomainError("LESSON_CANCELLED")
         if "status" in data and data["status"] != lesson.status:
             lesson.status = data["status"]
             if lesson.status != Lesson.Status.CANCELLED and "cancelled_by" not in data:
@@ -261,6 +265,8 @@ def lesson_update(
                 actor=actor,
                 student_ids=[row.student_id for row in student_rows],
             )
+        if newly_done:  # the same announcement as the completion route: stats, pushes, prompts
+            events.send_on_commit(events.lesson_completed, lesson_ids=[lesson.id], teacher_id=teacher.id, actor=actor)
         for lid, sids in added.items():
             events.send_on_commit(events.lesson_students_added, lesson_id=lid, teacher_id=teacher.id, student_ids=sids)
         return lesson

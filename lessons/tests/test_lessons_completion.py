@@ -255,3 +255,61 @@ def test_bad_bulk_input_is_400(api, tutor, student, body):
     lesson = create_lesson(client, studentIds=[str(student.id)])
     assert client.patch(f"{BASE}/lessons/{lesson['id']}/students/bulk", body, format="json").status_code == 400
     assert rows_of(lesson["id"])[student.id].attendance == "unknown"
+
+
+def _group_with_packages(tutor, size):
+    from accounts.models import TeacherStudentLink
+    from accounts.tests.factories import StudentProfileFactory
+    from lessons.tests.factories import LessonFactory
+
+    students = StudentProfileFactory.create_batch(size)
+    TeacherStudentLink.objects.bulk_create([TeacherStudentLink(teacher=tutor.profile, student=s) for s in students])
+    Subscription.objects.bulk_create(
+        [Subscription(teacher=tutor.profile, student=s, type="lessons", total_lessons=5) for s in students]
+    )
+    lesson = LessonFactory(teacher=tutor.profile, students=students, days=-1)
+    return lesson, [{"studentId": str(s.id), "attendance": "attended", "useSubscription": True} for s in students]
+
+
+def test_completing_with_packages_runs_the_same_queries_for_1_and_20_students(
+    api, tutor, django_assert_max_num_queries
+):
+    client = api(tutor)
+    small, small_entries = _group_with_packages(tutor, 1)
+    big, big_entries = _group_with_packages(tutor, 20)
+    with django_assert_max_num_queries(20) as one:
+        assert complete(client, small.id, *small_entries).status_code == 200
+    with django_assert_max_num_queries(20) as twenty:
+        assert complete(client, big.id, *big_entries).status_code == 200
+    assert len(twenty.captured_queries) == len(one.captured_queries)
+    assert LessonStudent.objects.filter(lesson=big, paid_from_subscription=True).count() == 20
+    assert set(Subscription.objects.filter(lesson_rows__lesson=big).values_list("used_lessons", flat=True)) == {1}
+
+
+def test_patching_status_done_on_a_cancelled_lesson_is_409_and_changes_nothing(api, tutor, student):
+    client = api(tutor)
+    lesson = create_lesson(client, studentIds=[str(student.id)])
+    assert client.patch(f"{BASE}/lessons/{lesson['id']}", {"status": "cancelled"}, format="json").status_code == 200
+    response = client.patch(f"{BASE}/lessons/{lesson['id']}", {"status": "done"}, format="json")
+    assert response.status_code == 409 and response.json()["message"] == "LESSON_CANCELLED"
+    assert Lesson.objects.get(id=lesson["id"]).status == "cancelled"
+
+
+def test_patching_status_done_runs_the_completion_flow(api, tutor, student, django_capture_on_commit_callbacks):
+    from tutorcal import events
+
+    seen = []
+
+    def receiver(sender, **kwargs):
+        seen.append(kwargs["lesson_ids"])
+
+    events.lesson_completed.connect(receiver)
+    try:
+        client = api(tutor)
+        lesson = create_lesson(client, studentIds=[str(student.id)])
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.patch(f"{BASE}/lessons/{lesson['id']}", {"status": "done"}, format="json")
+    finally:
+        events.lesson_completed.disconnect(receiver)
+    assert response.status_code == 200 and response.json()["status"] == "done"
+    assert [str(x) for ids in seen for x in ids] == [lesson["id"]]
