@@ -3,7 +3,6 @@ lessons.services (writes) and lessons.selectors (reads). Reference §2.2, §2.4;
 
 import uuid
 from contextlib import nullcontext
-from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -28,11 +27,10 @@ from lessons.services.lessons import lesson_create, lesson_delete, lesson_update
 from lessons.services.series import SeriesResult
 from lessons.services.subjects import subject_create, subject_delete, subject_restore, subject_update
 from tutorcal.errors import DomainError, parse_uuid
-from tutorcal.timeutil import day_bounds, iso, parse_moment
+from tutorcal.timeutil import iso, parse_moment, range_bounds
 
 from . import serializers as s
 
-MAX_RANGE_DAYS = 400
 APPLY_TO_SERIES = OpenApiParameter(
     "applyToSeries", str, enum=["this", "future", "all"], required=False, description="default: this"
 )
@@ -122,15 +120,12 @@ class SubjectRestoreView(TeacherView):
 # ---------------------------------------------------------------------------------------------- lessons
 
 
-def parse_instant(value: str, name: str, *, zone: ZoneInfo, end: bool) -> datetime:
-    """ISO datetime (naive = wall-clock time in the teacher's zone, like a lesson's startAt), or a date meaning
-    the whole day in the teacher's zone (inclusive, like the student/parent lists)."""
+def parse_instant(value: str, name: str):
+    """A from/to query value: an ISO datetime or a date (resolved in the teacher's zone by range_bounds)."""
     parsed = parse_moment(value)
     if parsed is None:
         raise DomainError("INVALID_FROM_DATE" if name == "from" else "INVALID_TO_DATE")
-    if not isinstance(parsed, datetime):
-        return day_bounds(parsed, zone, end=end)
-    return parsed if parsed.tzinfo else timezone.make_aware(parsed, zone)
+    return parsed
 
 
 def series_json(result: SeriesResult, *, full: bool) -> dict:
@@ -162,13 +157,9 @@ class LessonsView(TeacherView):
         query = s.LessonListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         q = query.validated_data
-        zone = self.zone
-        start = parse_instant(q["from"], "from", zone=zone, end=False)
-        end = parse_instant(q["to"], "to", zone=zone, end=True)
-        if start > end:
-            raise DomainError("INVALID_DATE_RANGE")
-        if end - start > timedelta(days=MAX_RANGE_DAYS):
-            raise DomainError("RANGE_TOO_LARGE")
+        start, end = range_bounds(
+            parse_instant(q["from"], "from"), parse_instant(q["to"], "to"), zone=self.zone, now=timezone.now()
+        )
         lessons = teacher_lesson_dicts(
             teacher_id=self.teacher.id,
             start=start,

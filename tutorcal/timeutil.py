@@ -62,3 +62,40 @@ def day_bounds(day: date, zone: tzinfo, *, end: bool) -> datetime:
     if end:
         return datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone) - timedelta(microseconds=1)
     return datetime.combine(day, time.min, tzinfo=zone)
+
+
+# Every date-range list is capped (decisions §2): no request reads more than this many days of lessons.
+MAX_RANGE_DAYS = 400
+# A list asked without any bound reads the window that ends this far ahead of now (and starts MAX_RANGE_DAYS
+# before that), so "every lesson ever" is never one request.
+DEFAULT_AHEAD = timedelta(days=60)
+
+
+def moment_bound(value: date | datetime, zone: tzinfo, *, end: bool) -> datetime:
+    """A parsed range bound as an instant: a date is the whole day in `zone` (its last instant for `end`), a
+    naive datetime is wall-clock time in `zone` — the user's own zone, for tutors, students and parents alike."""
+    if not isinstance(value, datetime):
+        return day_bounds(value, zone, end=end)
+    return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+
+
+def range_bounds(
+    start: date | datetime | None, end: date | datetime | None, *, zone: tzinfo, now: datetime
+) -> tuple[datetime, datetime]:
+    """The one range rule of every list: bounds resolved in the user's zone; a missing bound is filled so the
+    range spans MAX_RANGE_DAYS (no bound at all: the MAX_RANGE_DAYS ending DEFAULT_AHEAD from now);
+    400 INVALID_DATE_RANGE when `end` is before `start`, 400 RANGE_TOO_LARGE past the cap."""
+    from .errors import DomainError
+
+    span = timedelta(days=MAX_RANGE_DAYS)
+    lo = moment_bound(start, zone, end=False) if start is not None else None
+    hi = moment_bound(end, zone, end=True) if end is not None else None
+    if hi is None:
+        hi = lo + span if lo is not None else now + DEFAULT_AHEAD
+    if lo is None:
+        lo = hi - span
+    if hi < lo:
+        raise DomainError("INVALID_DATE_RANGE")
+    if hi - lo > span:
+        raise DomainError("RANGE_TOO_LARGE")
+    return lo, hi

@@ -2,18 +2,16 @@
 
 import json
 import zoneinfo
-from datetime import UTC, datetime, timedelta
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import validate_timezone
 from lessons.models import Lesson, LessonStudent
-from tutorcal.errors import DomainError
-from tutorcal.timeutil import day_bounds, parse_moment
+from tutorcal.timeutil import parse_moment, range_bounds
 
-MAX_RANGE_DAYS = 400
 MAX_NOTE = 5000
 MAX_REMINDER_MINUTES = 7 * 24 * 60
 MAX_CUSTOM_FIELDS = 50
@@ -116,7 +114,8 @@ class ParentNotificationSettingsSerializer(serializers.Serializer):
 
 @extend_schema_field(OpenApiTypes.STR)
 class MomentField(serializers.Field):
-    """An ISO datetime (naive = UTC) or a date (resolved in the user's zone by the range serializer)."""
+    """An ISO datetime or a date; the range serializer resolves both in the user's own zone (a naive datetime is
+    wall-clock time there, as for tutors)."""
 
     default_error_messages = {"invalid": "must be an ISO-8601 date or datetime"}
 
@@ -124,34 +123,20 @@ class MomentField(serializers.Field):
         value = parse_moment(data)
         if value is None:
             self.fail("invalid")
-        if isinstance(value, datetime) and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
         return value
 
     def to_representation(self, value):
         return value.isoformat()
 
 
-def resolve_moment(value, zone: zoneinfo.ZoneInfo, *, end: bool) -> datetime:
-    """A date means the whole day in `zone`: its first instant for `from`, its last for `to` (inclusive)."""
-    return value if isinstance(value, datetime) else day_bounds(value, zone, end=end)
-
-
 class _RangeMixin:
-    """Resolves from/to with the zone in context and caps the range (400 → 400 RANGE_TOO_LARGE)."""
-
-    range_required = True
+    """from/to through the one range rule (tutorcal.timeutil.range_bounds) in the zone given in context."""
 
     def validate(self, attrs):
         zone = self.context.get("zone") or zoneinfo.ZoneInfo("UTC")
-        start, end = attrs.pop("from", None), attrs.pop("to", None)
-        attrs["start"] = resolve_moment(start, zone, end=False) if start is not None else None
-        attrs["end"] = resolve_moment(end, zone, end=True) if end is not None else None
-        if attrs["start"] and attrs["end"]:
-            if attrs["end"] < attrs["start"]:
-                raise serializers.ValidationError({"to": "must not be before from"})
-            if attrs["end"] - attrs["start"] > timedelta(days=MAX_RANGE_DAYS):
-                raise DomainError("RANGE_TOO_LARGE")
+        attrs["start"], attrs["end"] = range_bounds(
+            attrs.pop("from", None), attrs.pop("to", None), zone=zone, now=timezone.now()
+        )
         return attrs
 
 
