@@ -3,6 +3,8 @@
 Every read checks the teacher–student link (archived links count, as in the reference): a teacher gets
 404 STUDENT_NOT_FOUND for a student who is not theirs, a student 404 TEACHER_NOT_FOUND."""
 
+from zoneinfo import ZoneInfo
+
 from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -55,7 +57,8 @@ class StudentSubscriptionView(TeacherView):
     )
     def post(self, request, student_id: str):
         sid = linked_student_id(request, student_id)  # 404 before the body is looked at, as in the reference
-        serializer = s.SubscriptionCreateSerializer(data=request.data)
+        zone = ZoneInfo(request.user.timezone or "Europe/Moscow")
+        serializer = s.SubscriptionCreateSerializer(data=request.data, context={"zone": zone})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         subscription = services.subscription_create(

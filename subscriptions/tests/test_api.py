@@ -133,10 +133,19 @@ def test_it_creates_a_date_subscription_and_ignores_the_lessons_field(api, tutor
     assert body["totalLessons"] is None and body["remainingLessons"] is None and body["isActive"] is True
 
 
-def test_a_date_only_expiry_means_utc_midnight(api, tutor, student):
+def test_a_date_only_expiry_lasts_to_the_end_of_that_day_in_the_teachers_zone(api, tutor, student):
+    # The tutor is in Moscow (UTC+3): the package lives through 30 June there, i.e. until 20:59:59.999 UTC.
     response = api(tutor).post(sub_url(student.id), {"type": "date", "expiresAt": "2030-06-30"}, format="json")
     assert response.status_code == 201
-    assert response.json()["expiresAt"] == "2030-06-30T00:00:00.000Z"
+    assert response.json()["expiresAt"] == "2030-06-30T20:59:59.999Z"
+
+
+def test_a_naive_expiry_datetime_is_wall_clock_time_in_the_teachers_zone(api, tutor, student):
+    tutor.user.timezone = "Asia/Vladivostok"
+    tutor.user.save(update_fields=["timezone"])
+    response = api(tutor).post(sub_url(student.id), {"type": "date", "expiresAt": "2030-06-30T18:00:00"}, format="json")
+    assert response.status_code == 201
+    assert response.json()["expiresAt"] == "2030-06-30T08:00:00.000Z"
 
 
 def test_unknown_fields_are_ignored_never_written(api, tutor, student, stranger_tutor):
