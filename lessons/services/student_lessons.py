@@ -13,6 +13,8 @@ from subscriptions.services import subscription_refund
 from tutorcal import events
 from tutorcal.errors import DomainError
 
+from ._common import _clear_subscription
+
 
 def _own_row(*, student: StudentProfile, lesson_id: uuid.UUID, lock: bool = False) -> LessonStudent:
     qs = LessonStudent.objects.select_related("lesson").filter(student=student, lesson_id=lesson_id)
@@ -77,13 +79,13 @@ def student_lesson_cancel(*, student: StudentProfile, lesson_id: uuid.UUID) -> N
     )
     if row.paid_from_subscription and row.subscription_id:
         subscription_refund(subscription_id=row.subscription_id)
-        row.paid_from_subscription = False
-        row.payment_status = LessonStudent.PaymentStatus.UNPAID
+        _clear_subscription(row)  # the row no longer points at the package it was refunded to
+    paid = ["paid_from_subscription", "subscription", "payment_status", "updated_at"]
     if others_active:
         row.attendance = LessonStudent.Attendance.CANCELLED
-        row.save(update_fields=["attendance", "paid_from_subscription", "payment_status", "updated_at"])
+        row.save(update_fields=["attendance", *paid])
     else:
-        row.save(update_fields=["paid_from_subscription", "payment_status", "updated_at"])
+        row.save(update_fields=paid)
         lesson.status = Lesson.Status.CANCELLED
         lesson.cancelled_by = Lesson.CancelledBy.STUDENT
         lesson.save(update_fields=["status", "cancelled_by", "updated_at"])

@@ -196,3 +196,17 @@ def test_creating_a_subscription_lesson_prices_it_zero_for_that_student(api, tut
     assert response.status_code == 201, response.json()
     row = response.json()["students"][0]
     assert (row["priceRub"], row["paymentType"]) == (0, "subscription")
+
+
+def test_a_student_cancel_refunds_the_package_and_unlinks_the_row_from_it(api, tutor, student, make_student):
+    sub = make_sub(tutor, student, used_lessons=1)
+    other = make_student("Ольга", "С", teacher=tutor)
+    lesson = make_lesson(tutor, student, other, days=2)
+    LessonStudent.objects.filter(lesson=lesson, student=student.profile).update(
+        paid_from_subscription=True, subscription=sub, payment_type="subscription", payment_status="paid"
+    )
+    response = api(student).post(f"/api/students/me/lessons/{lesson.id}/cancel")
+    assert response.status_code == 201, response.json()
+    row = LessonStudent.objects.get(lesson=lesson, student=student.profile)
+    assert used(sub) == 0
+    assert (row.paid_from_subscription, row.subscription_id, row.payment_status) == (False, None, "unpaid")
