@@ -90,6 +90,7 @@ class Lesson(models.Model):
     class CancelledBy(models.TextChoices):
         TEACHER = "teacher"
         STUDENT = "student"
+        ILLNESS = "illness"  # the student fell ill: counted apart in stats (cancelledByIllness)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     series = models.ForeignKey(LessonSeries, on_delete=models.SET_NULL, null=True, blank=True, related_name="lessons")

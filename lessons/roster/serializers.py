@@ -174,3 +174,9 @@ def validated(serializer_class, data, **context) -> dict:
     serializer = serializer_class(data=data, context=context)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+class StudentCancelSerializer(serializers.Serializer):
+    """Optional body of a student's cancel: `reason: "illness"` is counted apart in the stats."""
+
+    reason = serializers.ChoiceField(choices=["illness"], required=False, allow_null=True)

@@ -125,11 +125,12 @@ class LessonDetailView(StudentView):
         return Response(student_lesson_detail(student_id=request.profile.id, lesson_id=lid))
 
 
-@extend_schema(tags=TAGS, request=None, responses={201: OpenApiTypes.OBJECT})
+@extend_schema(tags=TAGS, request=s.StudentCancelSerializer, responses={201: OpenApiTypes.OBJECT})
 class LessonCancelView(StudentView):
     def post(self, request, lesson_id):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
-        student_lesson_cancel(student=request.profile, lesson_id=lid)
+        body = s.validated(s.StudentCancelSerializer, request.data)
+        student_lesson_cancel(student=request.profile, lesson_id=lid, reason=body.get("reason"))
         detail = student_lesson_detail(student_id=request.profile.id, lesson_id=lid)
         return Response(detail, status=status.HTTP_201_CREATED)  # every POST is 201 in the reference
 

@@ -47,9 +47,14 @@ CANCELLED_BY_STUDENT_Q = Q(attendance=LessonStudent.Attendance.CANCELLED) | Q(
 )
 
 
+CANCELLED_BY_ILLNESS_Q = Q(
+    lesson__status=Lesson.Status.CANCELLED, lesson__cancelled_by=Lesson.CancelledBy.ILLNESS
+) & ~Q(attendance=LessonStudent.Attendance.CANCELLED)
+
+
 CANCELLED_BY_TEACHER_Q = (
     Q(lesson__status=Lesson.Status.CANCELLED)
-    & ~Q(lesson__cancelled_by=Lesson.CancelledBy.STUDENT)
+    & ~Q(lesson__cancelled_by__in=[Lesson.CancelledBy.STUDENT, Lesson.CancelledBy.ILLNESS])
     & ~Q(attendance=LessonStudent.Attendance.CANCELLED)
 )
 
@@ -74,6 +79,7 @@ def stats_aggregates() -> dict:
         "missed": Count("id", filter=MISSED_Q),
         "cancelled_student": Count("id", filter=CANCELLED_BY_STUDENT_Q),
         "cancelled_teacher": Count("id", filter=CANCELLED_BY_TEACHER_Q),
+        "cancelled_illness": Count("id", filter=CANCELLED_BY_ILLNESS_Q),
         "debt_count": Count("id", filter=DEBT_Q),
         "debt_amount": Coalesce(Sum("price_rub", filter=DEBT_Q), Value(0)),
     }
@@ -89,7 +95,7 @@ def attendance_json(agg: dict | None) -> dict:
         "totalLessonsMissed": agg.get("missed", 0),
         "cancelledByStudent": agg.get("cancelled_student", 0),
         "cancelledByTeacher": agg.get("cancelled_teacher", 0),
-        "cancelledByIllness": 0,
+        "cancelledByIllness": agg.get("cancelled_illness", 0),
         "attendanceRate": rate(attended, planned),
     }
 

@@ -58,9 +58,10 @@ def student_lesson_update(*, student: StudentProfile, lesson_id: uuid.UUID, data
 
 
 @transaction.atomic
-def student_lesson_cancel(*, student: StudentProfile, lesson_id: uuid.UUID) -> None:
+def student_lesson_cancel(*, student: StudentProfile, lesson_id: uuid.UUID, reason: str | None = None) -> None:
     """Only a future planned lesson the student is still on. Individual lesson (they are its only active
-    participant) -> the lesson is cancelled (cancelledBy student); group -> only their row is cancelled."""
+    participant) -> the lesson is cancelled (cancelledBy student, or illness when that is the `reason`);
+    group -> only their row is cancelled."""
     if not LessonStudent.objects.filter(student=student, lesson_id=lesson_id).exists():
         raise DomainError("LESSON_NOT_FOUND")
     lesson = Lesson.objects.select_for_update().get(pk=lesson_id)
@@ -87,7 +88,8 @@ def student_lesson_cancel(*, student: StudentProfile, lesson_id: uuid.UUID) -> N
     else:
         row.save(update_fields=paid)
         lesson.status = Lesson.Status.CANCELLED
-        lesson.cancelled_by = Lesson.CancelledBy.STUDENT
+        ill = reason == Lesson.CancelledBy.ILLNESS
+        lesson.cancelled_by = Lesson.CancelledBy.ILLNESS if ill else Lesson.CancelledBy.STUDENT
         lesson.save(update_fields=["status", "cancelled_by", "updated_at"])
     events.send_on_commit(
         events.lesson_cancelled,
