@@ -24,11 +24,26 @@ def _tz(teacher: TeacherProfile) -> str:
     return teacher.user.timezone or "Europe/Moscow"
 
 
-def _lesson_for_update(*, teacher: TeacherProfile, lesson_id) -> Lesson:
+def _lesson_for_update(*, teacher: TeacherProfile, lesson_id, scope: str = "this") -> Lesson:
+    """Lock the lesson. For a series-wide scope (future/all) every lesson of its series is locked first, in id
+    order: the one global lock order (ORDER BY id FOR UPDATE) that makes two edits of one series started from
+    different lessons queue instead of deadlocking (each used to lock its own lesson first, then the rest)."""
+    if scope != "this":
+        series_id = (
+            Lesson.objects.filter(id=lesson_id, teacher_id=teacher.id).values_list("series_id", flat=True).first()
+        )
+        if series_id is not None:
+            lock_in_order(Lesson.objects.filter(series_id=series_id, teacher_id=teacher.id))
     lesson = Lesson.objects.select_for_update().filter(id=lesson_id, teacher_id=teacher.id).first()
     if lesson is None:
         raise DomainError("LESSON_NOT_FOUND")
     return lesson
+
+
+def lock_in_order(queryset) -> list:
+    """SELECT … ORDER BY id FOR UPDATE: every multi-row lock goes through here, so locks are always taken in the
+    same (primary key) order and two transactions can wait for each other but never deadlock."""
+    return list(queryset.select_for_update().order_by("id"))
 
 
 def _check_subject(*, teacher: TeacherProfile, subject_id) -> None:

@@ -16,6 +16,7 @@ from ._common import (
     _as_uuid,
     _clear_subscription,
     _lesson_for_update,
+    lock_in_order,
 )
 
 
@@ -32,7 +33,7 @@ def lesson_complete(*, teacher: TeacherProfile, lesson_id, students: list[dict],
         lesson = _lesson_for_update(teacher=teacher, lesson_id=lesson_id)
         if lesson.status == Lesson.Status.CANCELLED:
             raise DomainError("LESSON_CANCELLED")
-        rows = {row.student_id: row for row in LessonStudent.objects.select_for_update().filter(lesson_id=lesson.id)}
+        rows = {row.student_id: row for row in lock_in_order(LessonStudent.objects.filter(lesson_id=lesson.id))}
         now = timezone.now()
         marked = [(rows[sid], entry) for entry in students if (sid := _as_uuid(entry["student_id"])) in rows]
         # Packages are refunded and charged in one statement each, whatever the group's size.

@@ -18,6 +18,7 @@ from ._common import (
     _lesson_for_update,
     _refund_rows,
     _row_terms,
+    lock_in_order,
 )
 
 
@@ -93,7 +94,7 @@ def lesson_students_bulk(*, teacher: TeacherProfile, lesson_id, action: str, val
     """PATCH …/students/bulk (B1 fixed): set_attendance | set_rating | set_payment for every student row."""
     with transaction.atomic():
         lesson = _lesson_for_update(teacher=teacher, lesson_id=lesson_id)
-        rows = list(LessonStudent.objects.select_for_update().filter(lesson_id=lesson.id))
+        rows = lock_in_order(LessonStudent.objects.filter(lesson_id=lesson.id))
         refund: list = []
         now = timezone.now()
         for row in rows:

@@ -29,6 +29,7 @@ from ._common import (
     _snapshots,
     _tz,
     _unique,
+    lock_in_order,
 )
 from .series import (
     SeriesResult,
@@ -140,7 +141,7 @@ def lesson_update(
     absent keys are untouched. Returns the lesson, or a SeriesResult when the lesson was converted."""
     scope = _validate_scope(apply_to_series)
     with transaction.atomic():
-        lesson = _lesson_for_update(teacher=teacher, lesson_id=lesson_id)
+        lesson = _lesson_for_update(teacher=teacher, lesson_id=lesson_id, scope=scope)
         if data.get("student_id") is not None:  # legacy field: validated, never applied
             _check_linked(teacher=teacher, student_ids=[data["student_id"]])
         if "student_ids" in data:
@@ -226,7 +227,7 @@ def lesson_update(
         )
 
         newly_cancelled = lesson.status == Lesson.Status.CANCELLED and not was_cancelled
-        student_rows = list(LessonStudent.objects.select_for_update().filter(lesson_id=lesson.id))
+        student_rows = lock_in_order(LessonStudent.objects.filter(lesson_id=lesson.id))
         if newly_cancelled:
             refunded = _refund_rows(student_rows)
             if refunded:
@@ -278,12 +279,12 @@ def lesson_delete(*, teacher: TeacherProfile, lesson_id, apply_to_series: str | 
     Returns the number of deleted lessons."""
     scope = _validate_scope(apply_to_series)
     with transaction.atomic():
-        lesson = _lesson_for_update(teacher=teacher, lesson_id=lesson_id)
+        lesson = _lesson_for_update(teacher=teacher, lesson_id=lesson_id, scope=scope)
         series_mode = scope != "this" and lesson.series_id is not None
         targets = _series_targets(lesson=lesson, scope=scope) if series_mode else [lesson]
         ids = [x.id for x in targets]
         snapshots = _snapshots(targets)
-        rows = list(LessonStudent.objects.select_for_update().filter(lesson_id__in=ids, paid_from_subscription=True))
+        rows = lock_in_order(LessonStudent.objects.filter(lesson_id__in=ids, paid_from_subscription=True))
         _refund_rows(rows)
         Lesson.objects.filter(id__in=ids).delete()
         if series_mode and scope == "all" and not Lesson.objects.filter(series_id=lesson.series_id).exists():

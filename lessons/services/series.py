@@ -21,6 +21,7 @@ from ._common import (
     _refund_rows,
     _row_terms,
     _tz,
+    lock_in_order,
 )
 
 
@@ -39,7 +40,7 @@ def _apply_student_set(
     remove the rest (refunding subscription lessons). Returns ({lesson_id: [added ids]}, [removed student ids])."""
     wanted = list(student_ids)
     lesson_by_id = {lesson.id: lesson for lesson in lessons}
-    existing = list(LessonStudent.objects.select_for_update().filter(lesson_id__in=list(lesson_by_id)))
+    existing = lock_in_order(LessonStudent.objects.filter(lesson_id__in=list(lesson_by_id)))
     have: dict = {}
     for row in existing:
         have.setdefault(row.lesson_id, set()).add(row.student_id)
@@ -93,13 +94,14 @@ def _normalise_rows_for_price(*, lesson_ids: list, old_free: dict, is_free: bool
 
 def _series_targets(*, lesson: Lesson, scope: str) -> list[Lesson]:
     """Lessons of the series a `future|all` op touches: never past done/cancelled ones (the anchor is always in)."""
-    qs = Lesson.objects.select_for_update().filter(series_id=lesson.series_id, teacher_id=lesson.teacher_id)
+    qs = Lesson.objects.filter(series_id=lesson.series_id, teacher_id=lesson.teacher_id)
     if scope == "future":
         qs = qs.filter(start_at__gte=lesson.start_at)
     now = timezone.now()
+    locked = sorted(lock_in_order(qs), key=lambda x: (x.start_at, x.id))  # locked by id, returned by time
     return [
         lesson if x.id == lesson.id else x
-        for x in qs.order_by("start_at", "id")
+        for x in locked
         if x.id == lesson.id or not (x.status != Lesson.Status.PLANNED and x.start_at < now)
     ]
 
