@@ -18,6 +18,7 @@ STATUS = {"planned": "🕐 запланировано", "done": "✅ прове�
 ATTENDANCE = {"attended": "был(а)", "missed": "пропустил(а)", "cancelled": "отменил(а)", "unknown": "не отмечено"}
 
 BTN_OPEN_APP = "🚀 Открыть приложение"
+BTN_MENU = "Открыть"  # the chat menu button (short: Telegram shows it beside the input field)
 BTN_SCHEDULE = "📅 Открыть расписание"
 BTN_OPEN = "📚 Открыть"
 BTN_STUDENTS = "👥 Открыть список учеников"

@@ -130,7 +130,7 @@ class SetWebhookSerializer(serializers.Serializer):
 
 
 async def set_webhook_and_commands(bot, *, url: str, drop_pending_updates: bool) -> bool:
-    from telegram import BotCommand
+    from telegram import BotCommand, MenuButtonWebApp, WebAppInfo
 
     ok = await bot.set_webhook(
         url=url,
@@ -139,6 +139,9 @@ async def set_webhook_and_commands(bot, *, url: str, drop_pending_updates: bool)
         drop_pending_updates=drop_pending_updates,
     )
     await bot.set_my_commands([BotCommand(name, description) for name, description in texts.TEACHER_COMMANDS])
+    if settings.WEBAPP_URL.startswith("https://"):  # Telegram accepts only https Mini App URLs
+        button = MenuButtonWebApp(text=texts.BTN_MENU, web_app=WebAppInfo(url=settings.WEBAPP_URL))
+        await bot.set_chat_menu_button(menu_button=button)
     return ok
 
 

@@ -26,7 +26,6 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
 JWT_SECRET = env.str("JWT_SECRET", default=_DEV_SECRET if DEBUG else "")
 BOT_TOKEN = env.str("BOT_TOKEN", default="")
 BOT_USERNAME = env.str("BOT_USERNAME", default="your_bot")
-WEBAPP_URL = env.str("WEBAPP_URL", default="https://tutorscalendar.ru").rstrip("/")
 TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET", default="")
 BOT_ADMIN_SECRET = env.str("BOT_ADMIN_SECRET", default="")
 BETA_CODE = env.str("BETA_CODE", default="")
@@ -58,6 +57,10 @@ if not DEBUG:
         raise ImproperlyConfigured(f"These secrets still hold the .env.example placeholder, set real ones: {names}")
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+# The built-in Mini App (webapp/) on this server: https://<first allowed host>/app in production,
+# http://127.0.0.1:8000/app with DEBUG. Set WEBAPP_URL only to point the bot at another frontend.
+_THIS_SERVER = f"https://{ALLOWED_HOSTS[0]}" if not DEBUG and ALLOWED_HOSTS else "http://127.0.0.1:8000"
+WEBAPP_URL = env.str("WEBAPP_URL", default=f"{_THIS_SERVER}/app").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -82,6 +85,7 @@ INSTALLED_APPS = [
     "botapp",
     "realtime",
     "staff",
+    "webapp",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +174,8 @@ LANGUAGE_CODE = "en-us"  # API validation messages in English, as the reference
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Moscow")
 ZoneInfo(TIME_ZONE)  # fail fast on a typo
 USE_I18N = True
+LANGUAGES = [("en", "English"), ("ru", "Русский")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"
@@ -180,7 +186,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "webapp.storage.StaticStorage"
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import health
@@ -11,6 +12,9 @@ handler500 = "tutorcal.errors.json_500"
 
 urlpatterns = [
     path("admin/dashboard/", include("staff.urls_pages")),
+    path("", RedirectView.as_view(url="/app/", query_string=True)),
+    path("app", RedirectView.as_view(url="/app/", query_string=True)),
+    path("app/", include("webapp.urls")),
     path("admin/", admin.site.urls),
     path("api/health", health.HealthView.as_view()),
     path("api/health/live", health.LiveView.as_view()),

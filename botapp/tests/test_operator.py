@@ -58,6 +58,8 @@ def test_set_webhook_registers_the_secret_allowed_updates_and_commands(api, fake
     assert call.params["drop_pending_updates"] in ("true", "True")
     [commands] = fake_tg.methods("setMyCommands")
     assert "debts" in commands.params["commands"] and "today" in commands.params["commands"]
+    [menu] = fake_tg.methods("setChatMenuButton")
+    assert json.loads(menu.params["menu_button"])["web_app"]["url"] == "https://app.example.com"
 
 
 @pytest.mark.parametrize("body", [{}, {"url": "http://insecure.example.com/hook"}, {"url": "not a url"}])

@@ -1,0 +1,97 @@
+"""The built-in Mini App: one template shell per page load (the client in static/app/ renders the pages over the
+REST API and the WebSocket), the DEBUG-only dev sign-in, and / → /app/."""
+
+from django.conf import settings
+from django.db import transaction
+from django.http import Http404
+from django.utils import translation
+from django.views.generic import TemplateView
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import TeacherStudentLink, User
+from accounts.selectors import profile_of
+from accounts.serializers import session_json
+from accounts.services import join_by_code, profile_ensure
+
+from .i18n import catalogs
+
+# Dev personas: Telegram ids no real account has (real ids start far above), one family linked together.
+DEV_PEOPLE = {
+    "teacher": (1, "Анна", "Dev-tutor"),
+    "student": (2, "Иван", "Dev-student"),
+    "parent": (3, "Мария", "Dev-parent"),
+}
+
+
+class AppShellView(TemplateView):
+    template_name = "webapp/app.html"
+
+    def get_context_data(self, **kwargs):
+        lang = translation.get_language_from_request(self.request)
+        lang = "ru" if lang.startswith("ru") else "en"
+        with translation.override(lang):
+            return {
+                "lang": lang,
+                "catalogs": catalogs(),
+                "config": {"debug": settings.DEBUG, "botUsername": settings.BOT_USERNAME, "lang": lang},
+                "debug": settings.DEBUG,
+            }
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        # The shell holds no data (everything comes from the API with the bearer token): short cache only.
+        response["Cache-Control"] = "no-cache"
+        response["Vary"] = "Accept-Language"
+        return response
+
+
+class DevSignInSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=list(DEV_PEOPLE))
+
+
+def _dev_user(role: str) -> User:
+    telegram_id, first, last = DEV_PEOPLE[role]
+    user = User.objects.filter(telegram_id=telegram_id).first()
+    if user is None:
+        user = User.objects.create_user(telegram_id=telegram_id, first_name=first, last_name=last)
+    profile_ensure(user=user, role=role)
+    return user
+
+
+@transaction.atomic
+def dev_family() -> dict[str, User]:
+    """The dev tutor, a student linked to them and that student's parent (created once, through the services)."""
+    people = {role: _dev_user(role) for role in DEV_PEOPLE}
+    teacher = profile_of(people["teacher"], "teacher")
+    student = profile_of(people["student"], "student")
+    if not TeacherStudentLink.objects.filter(teacher=teacher, student=student, archived_at__isnull=True).exists():
+        join_by_code(user=people["student"], code=teacher.referral_code, via="web")
+        join_by_code(user=people["parent"], code=student.parent_invite_code, via="web")
+    return people
+
+
+@extend_schema(request=DevSignInSerializer, responses=OpenApiTypes.OBJECT, tags=["dev"])
+class DevSignInView(APIView):
+    """DEBUG only (404 otherwise, checked on every request): tokens for the dev tutor, student or parent."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def post(self, request):
+        if not settings.DEBUG:
+            raise Http404
+        serializer = DevSignInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        role = serializer.validated_data["role"]
+        user = dev_family()[role]
+        return Response(session_json(user, role))
+
+    def get(self, request):
+        if not settings.DEBUG:
+            raise Http404
+        return Response({"roles": list(DEV_PEOPLE)})
