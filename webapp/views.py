@@ -31,20 +31,17 @@ DEV_PEOPLE = {
 class AppShellView(TemplateView):
     template_name = "webapp/app.html"
 
-    def get_context_data(self, **kwargs):
-        lang = translation.get_language_from_request(self.request)
-        lang = "ru" if lang.startswith("ru") else "en"
+    def get(self, request, *args, **kwargs):
+        # The shell's own words follow the browser; the client then switches to Telegram's language_code.
+        lang = "ru" if translation.get_language_from_request(request).startswith("ru") else "en"
+        context = {
+            "lang": lang,
+            "catalogs": catalogs(),
+            "config": {"debug": settings.DEBUG, "botUsername": settings.BOT_USERNAME, "lang": lang},
+        }
         with translation.override(lang):
-            return {
-                "lang": lang,
-                "catalogs": catalogs(),
-                "config": {"debug": settings.DEBUG, "botUsername": settings.BOT_USERNAME, "lang": lang},
-                "debug": settings.DEBUG,
-            }
-
-    def render_to_response(self, context, **kwargs):
-        response = super().render_to_response(context, **kwargs)
-        # The shell holds no data (everything comes from the API with the bearer token): short cache only.
+            response = self.render_to_response(context).render()
+        # The shell holds no data (everything comes from the API with the bearer token): revalidate each time.
         response["Cache-Control"] = "no-cache"
         response["Vary"] = "Accept-Language"
         return response
