@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint format bench smoke
+.PHONY: install run test lint format bench smoke browser
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -40,3 +40,9 @@ format: install
 # DJANGO_DEBUG=False, against DATABASE_URL (PostgreSQL) and REDIS_URL. Needs nginx: apt-get install -y nginx-light.
 smoke: install
 	TUTORCAL_SMOKE=1 DJANGO_TESTING=1 $(BIN)/pytest tests/smoke -m smoke -v
+
+# The built-in Mini App in a real browser (run by .ci/run): Playwright + Debian's Chromium (/usr/bin/chromium;
+# apt-get install -y chromium), daphne on 127.0.0.1. Failing steps leave screenshots in tests/browser/artifacts/;
+# the README's screenshots are rewritten in docs/screenshots/.
+browser: install
+	TUTORCAL_BROWSER=1 DJANGO_TESTING=1 $(BIN)/pytest tests/browser -m browser -v $(PYTEST_ARGS)

@@ -35,7 +35,8 @@ export async function signedIn(body, { path } = {}) {
   registerRolePages();
   renderTabs();
   connect();
-  await navigate(path || (currentPath().startsWith('/invite/') ? '/' : currentPath()), { replace: true });
+  const here = currentPath().startsWith('/invite/') ? '/' : currentPath() + location.search;
+  await navigate(path || here, { replace: true });
 }
 
 let registered = null;

@@ -83,8 +83,11 @@ export function form({ submitText, onSubmit, children }) {
   }
   el.addEventListener('submit', (e) => { e.preventDefault(); run(); });
   el.addEventListener('input', () => { el.dataset.dirty = '1'; });
-  if (inTelegram) el.classList.add('tg');
-  el.activateMain = () => setMain(submitText, run);
+  el.activateMain = () => {
+    if (!inTelegram) return;
+    el.classList.add('tg');
+    setMain(submitText, run);
+  };
   return el;
 }
 

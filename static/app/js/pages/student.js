@@ -42,8 +42,8 @@ async function lessons(ctx) {
   const past = ctx.query.past === '1';
   ctx.title(t('tab.lessons'));
   const toggle = h('div', { class: 'segmented', role: 'group' },
-    link('/', { class: past ? '' : 'on', 'aria-pressed': String(!past) }, t('student.upcoming')),
-    link('/?past=1', { class: past ? 'on' : '', 'aria-pressed': String(past) }, t('student.history')));
+    link('/', { class: past ? '' : 'on', 'aria-current': (!past) ? 'true' : null }, t('student.upcoming')),
+    link('/?past=1', { class: past ? 'on' : '', 'aria-current': (past) ? 'true' : null }, t('student.history')));
   const page = livePage(async () => {
     const range = past ? { from: addDays(today(), -180), to: today() } : { from: today(), to: addDays(today(), 90) };
     const now = new Date().toISOString();

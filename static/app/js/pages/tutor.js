@@ -72,8 +72,8 @@ async function agenda(ctx) {
   const step = view === 'week' ? 7 : 1;
   const nav = h('div', { class: 'agenda-nav' },
     h('div', { class: 'segmented', role: 'group', 'aria-label': t('agenda.view') },
-      link('/?view=day&d=' + today(), { class: view === 'day' && day === today() ? 'on' : '', 'aria-pressed': String(view === 'day') }, t('agenda.today')),
-      link('/?view=week&d=' + day, { class: view === 'week' ? 'on' : '', 'aria-pressed': String(view === 'week') }, t('agenda.week'))),
+      link('/?view=day&d=' + today(), { class: view === 'day' && day === today() ? 'on' : '', 'aria-current': (view === 'day') ? 'true' : null }, t('agenda.today')),
+      link('/?view=week&d=' + day, { class: view === 'week' ? 'on' : '', 'aria-current': (view === 'week') ? 'true' : null }, t('agenda.week'))),
     h('div', { class: 'pager' },
       link(`/?view=${view}&d=${addDays(day, -step)}`, { class: 'btn icon', 'aria-label': t('agenda.prev') }, '‹'),
       h('span', { class: 'range' }, view === 'week' ? `${fmtDay(from + 'T12:00:00Z')} – ${fmtDay(to + 'T12:00:00Z')}` : dayTitle(day)),
@@ -305,6 +305,7 @@ async function newLessonPage(ctx) {
   const preselected = ctx.query.student ? [ctx.query.student] : list.students.length === 1 ? [list.students[0].studentId] : [];
   const days = h('fieldset', { class: 'checks days' }, h('legend', {}, t('field.days')),
     ...[1, 2, 3, 4, 5, 6, 0].map((d) => checkbox(weekdayShort(d), { name: 'dow', value: String(d), checked: d === weekdayOf(date) })));
+  days.addEventListener('change', () => { days.dataset.touched = '1'; });
   const endCount = h('input', { type: 'number', name: 'count', min: 1, max: 200, value: '10', 'aria-label': t('field.count') });
   const endDate = h('input', { type: 'date', name: 'endDate', 'aria-label': t('field.end_date'), disabled: true });
   const ends = h('fieldset', { class: 'ends' }, h('legend', {}, t('field.ends')),
@@ -316,7 +317,15 @@ async function newLessonPage(ctx) {
   const f = form({
     submitText: t('lesson.create'),
     children: [
-      field(t('field.date'), h('input', { type: 'date', name: 'date', required: true, value: date })),
+      field(t('field.date'), h('input', {
+        type: 'date', name: 'date', required: true, value: date,
+        // Until the tutor picks days by hand, the series repeats on the start date's weekday.
+        onchange: (e) => {
+          if (days.dataset.touched || !e.target.value) return;
+          const w = String(weekdayOf(e.target.value));
+          days.querySelectorAll('input[name="dow"]').forEach((i) => { i.checked = i.value === w; });
+        },
+      })),
       field(t('field.time'), h('input', { type: 'time', name: 'time', required: true, value: ctx.query.time || nextHour() })),
       field(t('field.duration'), h('input', { type: 'number', name: 'duration', min: 5, max: 720, required: true, value: '60' })),
       field(t('field.subject'), subjectSelect(subjects, null)),

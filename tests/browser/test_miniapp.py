@@ -1,0 +1,237 @@
+"""The Mini App in a real browser: the issue's scenarios, theme, languages and accessibility."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+MSK = ZoneInfo("Europe/Moscow")
+
+
+def local_day(days: int) -> str:
+    return (datetime.now(MSK) + timedelta(days=days)).date().isoformat()
+
+
+def check_a11y(app, where: str):
+    """axe-core (vendored, test-only) on the current screen: no critical violations."""
+    app.page.add_script_tag(path=str(AXE))
+    result = app.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    critical = [
+        (v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"] if v["impact"] == "critical"
+    ]
+    assert not critical, f"{where}: {critical}"
+
+
+def test_tutor_series_marking_debt_and_student_live(phone, tg_user):
+    tutor_user = tg_user("Анна")
+    student_user = tg_user("Иван")
+    tutor = phone("tutor")
+    student = phone("student")
+
+    with tutor.step("new tutor registers"):
+        tutor.open(tutor_user)
+        tutor.page.get_by_role("button", name="I am a tutor").click()
+        expect(tutor.page.locator("nav.tabs a.active")).to_have_text("Schedule")
+        expect(tutor.page.get_by_text("No lessons on this day.")).to_be_visible()
+
+    with tutor.step("invite link"):
+        tutor.page.get_by_role("link", name="Students").click()
+        expect(tutor.page.get_by_text("No students yet.", exact=False)).to_be_visible()
+        tutor.page.get_by_role("link", name="Invite a student").click()
+        code = tutor.page.locator("[data-invite-code]").get_attribute("data-invite-code")
+        assert code.startswith("T_")
+        tutor.page.get_by_role("button", name="Share").click()
+        [share] = tutor.events("web_app_open_tg_link")
+        assert code in share["path_full"] and share["path_full"].startswith("/share/url")
+
+    with student.step("new student joins through the tutor's start_param"):
+        student.open(student_user, start_param=code)
+        expect(student.page.get_by_text("You are now linked: Анна")).to_be_visible()
+        expect(student.page.locator("nav.tabs a.active")).to_have_text("Lessons")
+        expect(student.page.get_by_text("No upcoming lessons.")).to_be_visible()
+        expect(student.page.locator("html")).to_have_attribute("data-live", "on")
+
+    with tutor.step("student appears in the list live"):
+        tutor.page.get_by_role("link", name="Students").click()
+        expect(tutor.page.locator("[data-student-id]")).to_have_count(1)
+        expect(tutor.page.locator(".badge.debt")).to_have_text("No debt")
+
+    tomorrow = local_day(1)
+    with tutor.step("tutor creates a weekly series"):
+        tutor.page.locator("nav.tabs").get_by_role("link", name="+ New").click()
+        tutor.page.get_by_label("Date", exact=True).fill(tomorrow)
+        tutor.page.get_by_label("Time", exact=True).fill("10:00")
+        tutor.page.get_by_label("Price, ₽").fill("1500")
+        expect(tutor.page.get_by_label("Иван")).to_be_checked()  # the only student is preselected
+        tutor.page.get_by_label("Repeat").select_option("weekly")
+        tutor.page.get_by_label("Number of lessons", exact=True).fill("4")
+        tutor.press_main_button()
+        expect(tutor.page.get_by_text("Lessons created: 4")).to_be_visible()
+        expect(tutor.page.locator(".lesson-card")).to_have_count(1)  # this week holds the first one
+
+    with student.step("the student sees the lessons appear live"):
+        expect(student.page.locator(".lesson-card")).to_have_count(4, timeout=5000)
+        days = student.page.locator("section.day h2").all_inner_texts()
+        assert len({d.split()[0] for d in days}) == 1, days  # every lesson on the start date's weekday
+
+    with tutor.step("agenda screenshot with a past lesson to mark"):
+        tutor.page.locator("nav.tabs").get_by_role("link", name="+ New").click()
+        tutor.page.get_by_label("Date", exact=True).fill(local_day(-1))
+        tutor.page.get_by_label("Time", exact=True).fill("16:30")
+        tutor.page.get_by_label("Price, ₽").fill("1000")
+        tutor.press_main_button()
+        expect(tutor.page.get_by_text("Lesson created")).to_be_visible()
+        lesson_url = tutor.page.url
+        tutor.page.goto(tutor.base + f"/app/?view=week&d={tomorrow}")
+        expect(tutor.page.locator(".lesson-card").first).to_be_visible()
+        tutor.shot("tutor-agenda")
+        check_a11y(tutor, "tutor agenda")
+
+    with tutor.step("mark attended + paid, then unpaid: the debt changes"):
+        tutor.page.goto(lesson_url)
+        tutor.page.get_by_role("button", name="✓ Attended + paid").click()
+        expect(tutor.page.get_by_text("Marked: attended and paid")).to_be_visible()
+        expect(tutor.page.locator(".student-row .badge", has_text="Paid")).to_be_visible()
+        assert {"type": "notification", "notification_type": "success"} in tutor.events(
+            "web_app_trigger_haptic_feedback"
+        )
+        tutor.shot("lesson-marking")
+        check_a11y(tutor, "lesson page")
+        tutor.page.get_by_role("button", name="Mark unpaid").click()
+        expect(tutor.page.locator(".student-row .badge", has_text="Unpaid")).to_be_visible()
+        tutor.page.get_by_role("link", name="Students").click()
+        expect(tutor.page.locator(".badge.debt")).to_have_text(re.compile(r"Owes 1[,\s\u202f\xa0]?000 ₽"))
+        tutor.page.locator("[data-student-id]").click()
+        expect(tutor.page.locator("[data-kpi=debt] b")).to_have_text(re.compile(r"1[,\s\u202f\xa0]?000 ₽"))
+
+    with tutor.step("the tutor keeps the week open"):
+        tutor.page.goto(tutor.base + f"/app/?view=week&d={tomorrow}")
+        expect(tutor.page.locator(".lesson-card")).to_have_count(2)  # yesterday's and tomorrow's
+        expect(tutor.page.locator(".lesson-card.cancelled")).to_have_count(0)
+
+    with student.step("the student cancels one lesson"):
+        student.page.locator(".lesson-card").first.click()
+        expect(student.page.get_by_role("button", name="Cancel lesson")).to_be_visible()
+        student.shot("student-lesson")
+        check_a11y(student, "student lesson page")
+        student.page.get_by_role("button", name="Cancel lesson").click()
+        student.confirm_popup()
+        expect(student.page.locator("#toast")).to_have_text("Lesson cancelled")
+        student.telegram("back_button_pressed")
+        expect(student.page.locator(".lesson-card.cancelled")).to_have_count(1)
+        student.shot("student-view")
+
+    with tutor.step("the tutor's open agenda shows the cancellation live (no reload)"):
+        expect(tutor.page.locator(".lesson-card.cancelled")).to_have_count(1)
+
+
+def test_parent_joins_with_start_param_and_sees_the_childs_debt(phone, tg_user):
+    tutor = tg_user("Ольга").register("teacher")
+    kid = tg_user("Петя")
+    code = tutor.call("GET", "/api/teachers/me/invite-link")["referralCode"]
+    joined = kid.join(code)
+    start = (datetime.now(UTC) - timedelta(days=2)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    sid = tutor.call("GET", "/api/teachers/me/students")["students"][0]["studentId"]
+    body = {"startAt": start, "durationMinutes": 60, "priceRub": 1200, "studentIds": [sid]}
+    lesson = tutor.call("POST", "/api/teachers/me/lessons", body)
+    tutor.call(
+        "PATCH",
+        f"/api/teachers/me/lessons/{lesson['id']}/complete",
+        {"students": [{"studentId": sid, "attendance": "attended", "paymentStatus": "unpaid"}]},
+    )
+
+    parent = phone("parent")
+    with parent.step("parent joins through the child's P_ code"):
+        parent.open(tg_user("Мама"), start_param=joined["parentInviteCode"])
+        expect(parent.page.get_by_text("You are now linked: Петя", exact=False)).to_be_visible()
+        expect(parent.page.locator("[data-child-id] .badge.debt")).to_have_text(
+            re.compile(r"Owes 1[,\s\u202f\xa0]?200 ₽")
+        )
+        check_a11y(parent, "parent children")
+    with parent.step("child page shows the debt and the lesson"):
+        parent.page.locator("[data-child-id]").click()
+        expect(parent.page.locator("[data-kpi=debt] b")).to_have_text(re.compile(r"1[,\s\u202f\xa0]?200 ₽"))
+        expect(parent.page.get_by_text("Unpaid lessons")).to_be_visible()
+
+
+def test_plain_browser_email_sign_in(phone, server):
+    app = phone("browser")
+    with app.step("sign-in screen"):
+        app.open(None)
+        expect(app.page.get_by_text("Sign in with your email and password.")).to_be_visible()
+        check_a11y(app, "sign-in screen")
+    if httpx.options(server + "/api/auth/login-email").status_code == 404:
+        expect(app.page.locator("[data-email-sign-in=unavailable]")).to_be_visible()
+        pytest.skip(
+            "issue 12's email routes (register-email, verify-code, login-email) are not on this server yet; "
+            "the screen says so instead of failing"
+        )
+    with app.step("wrong password gets a readable error and keeps the input"):
+        app.page.get_by_label("Email").fill("nobody@example.com")
+        app.page.get_by_label("Password").fill("wrong-password-1")
+        app.page.get_by_role("button", name="Sign in").click()
+        expect(app.page.locator(".form-error")).not_to_be_empty()
+        expect(app.page.get_by_label("Email")).to_have_value("nobody@example.com")
+
+
+def test_dev_sign_in_in_a_plain_browser(phone):
+    app = phone("dev")
+    with app.step("dev sign-in as the demo tutor"):
+        app.open(None)
+        app.page.locator("[data-dev-role=teacher]").click()
+        expect(app.page.locator("nav.tabs a.active")).to_have_text("Schedule")
+        app.page.get_by_role("link", name="Students").click()
+        expect(app.page.locator("[data-student-id]")).to_have_count(1)
+
+
+def test_dark_theme_follows_telegram_and_switches_live(phone, tg_user):
+    user = tg_user("Ночь").register("teacher")
+    app = phone("dark", dark=True)
+    with app.step("dark theme params become CSS variables"):
+        app.open(user, scheme="dark")
+        expect(app.page.locator("html")).to_have_attribute("data-theme", "dark")
+        expect(app.page.locator("body")).to_have_css("background-color", "rgb(15, 15, 15)")
+        expect(app.page.locator("header.top")).to_have_css("background-color", "rgb(33, 33, 33)")
+        check_a11y(app, "dark agenda")
+    with app.step("Telegram switches to light"):
+        app.telegram("theme_changed", {"theme_params": {**{"bg_color": "#ffffff", "secondary_bg_color": "#f4f4f5"}}})
+        expect(app.page.locator("html")).to_have_attribute("data-theme", "light")
+        expect(app.page.locator("body")).to_have_css("background-color", "rgb(244, 244, 245)")
+
+
+@pytest.mark.parametrize(
+    ("language", "agenda", "students"), [("en", "Schedule", "Students"), ("ru", "Расписание", "Ученики")]
+)
+def test_language_follows_telegram(phone, tg_user, language, agenda, students):
+    user = tg_user("Lang", language).register("teacher")
+    app = phone(language)
+    with app.step("tabs in the user's language"):
+        app.open(user)
+        expect(app.page.locator("html")).to_have_attribute("lang", language)
+        expect(app.page.locator("nav.tabs a.active")).to_have_text(agenda)
+        app.page.get_by_role("link", name=students).click()
+        expect(app.page.locator("header h1")).to_have_text(students)
+
+
+def test_a_form_keeps_its_input_when_the_request_fails(phone, tg_user):
+    user = tg_user("Ошибка").register("teacher")
+    app = phone("form")
+    with app.step("subject twice: the second is refused with a readable error"):
+        app.open(user, path="/app/subjects")
+        app.page.get_by_label("Name").fill("Физика")
+        app.page.get_by_role("button", name="Add a subject").click()
+        expect(app.page.get_by_text("Subject added")).to_be_visible()
+        expect(app.page.locator("li.list-item")).to_have_count(1)
+        app.page.get_by_label("Name", exact=True).last.fill("Физика")
+        app.page.locator("form").last.get_by_role("button", name="Add a subject").click()
+        expect(app.page.locator(".form-error")).to_have_text("A subject with this name exists.")
+        expect(app.page.get_by_label("Name", exact=True).last).to_have_value("Физика")
