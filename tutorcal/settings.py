@@ -60,7 +60,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 # The built-in Mini App (webapp/) on this server: https://<first allowed host>/app in production,
 # http://127.0.0.1:8000/app with DEBUG. Set WEBAPP_URL only to point the bot at another frontend.
 _THIS_SERVER = f"https://{ALLOWED_HOSTS[0]}" if not DEBUG and ALLOWED_HOSTS else "http://127.0.0.1:8000"
-WEBAPP_URL = env.str("WEBAPP_URL", default=f"{_THIS_SERVER}/app").rstrip("/")
+WEBAPP_URL = (env.str("WEBAPP_URL", default="") or f"{_THIS_SERVER}/app").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -184,9 +184,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
-        else "webapp.storage.StaticStorage"
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG else "webapp.storage.StaticStorage"
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG

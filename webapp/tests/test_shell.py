@@ -126,3 +126,18 @@ def test_webapp_url_defaults_to_this_servers_app():
     code = "import django; django.setup(); from django.conf import settings; print(settings.WEBAPP_URL)"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "https://api.example.com/app"
+
+
+def test_production_static_build_hashes_the_module_graph(tmp_path, settings):
+    """collectstatic with the production storage: every ES module import points at a hashed file (one deploy never
+    mixes module versions), which also proves the import graph has no cycle (a cycle never converges)."""
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "webapp.storage.StaticStorage"}}
+    settings.WHITENOISE_USE_FINDERS = False
+    call_command("collectstatic", "--noinput", verbosity=0)
+    [main] = [p for p in (tmp_path / "app" / "js").glob("main.*.js")]
+    imports = re.findall(r"from [\"']([^\"']+)[\"']", main.read_text())
+    assert imports and all(re.search(r"\.[0-9a-f]{12}\.js$", name) for name in imports), imports
+    assert (tmp_path / "app" / "app.css.gz").exists() or list((tmp_path / "app").glob("app.*.css.gz"))

@@ -1,60 +1,15 @@
 // Boot: theme + language, sign-in (Telegram initData, email in a plain browser, dev sign-in with DEBUG), then
 // the role's pages and the realtime connection.
-import { ApiError, errorText, get, onSignOut, post, saveSession, session } from './api.js';
-import { setLang, setZone, t } from './i18n.js';
-import { installLinks, navigate, renderCurrent, route, currentPath } from './router.js';
+import { ApiError, errorText, get, onSignOut, post, session } from './api.js';
+import { setLang, t } from './i18n.js';
+import { currentPath, installLinks } from './router.js';
+import { config } from './session.js';
+import { signedIn } from './shell.js';
 import { initTelegram, inTelegram, startParam, telegramUser, webApp } from './tg.js';
 import { h, toast } from './ui.js';
-import { connect, disconnect } from './ws.js';
-import { registerAuth, signInScreen, rolePicker, newUserScreen, restoreScreen } from './pages/auth.js';
-import { registerTutor } from './pages/tutor.js';
-import { registerStudent } from './pages/student.js';
-import { registerParent } from './pages/parent.js';
-import { registerProfile } from './pages/profile.js';
+import { disconnect } from './ws.js';
+import { newUserScreen, restoreScreen, rolePicker, signInScreen } from './pages/auth.js';
 
-const config = JSON.parse(document.getElementById('tc-config').textContent);
-export { config };
-
-const TABS = {
-  teacher: [['agenda', '/', 'tab.agenda'], ['students', '/students', 'tab.students'], ['new', '/new', 'tab.new'], ['profile', '/profile', 'tab.profile']],
-  student: [['lessons', '/', 'tab.lessons'], ['progress', '/progress', 'tab.progress'], ['profile', '/profile', 'tab.profile']],
-  parent: [['children', '/', 'tab.children'], ['profile', '/profile', 'tab.profile']],
-};
-
-function renderTabs() {
-  const nav = document.getElementById('tabs');
-  const tabs = TABS[session.role] || [];
-  nav.hidden = tabs.length === 0;
-  nav.replaceChildren(...tabs.map(([tab, path, key]) => h('a', { href: '/app' + path, 'data-link': true, dataset: { tab } }, t(key))));
-}
-
-// After any successful sign-in: remember the session, set the zone, open the realtime socket, show the pages.
-export async function signedIn(body, { path } = {}) {
-  saveSession(body);
-  setZone(session.user && session.user.timezone);
-  registerRolePages();
-  renderTabs();
-  connect();
-  const here = currentPath().startsWith('/invite/') ? '/' : currentPath() + location.search;
-  await navigate(path || here, { replace: true });
-}
-
-let registered = null;
-function registerRolePages() {
-  if (registered === session.role) return;
-  registered = session.role;
-  // Routes are global; re-registering per role keeps one table (the first matching role wins).
-  if (session.role === 'teacher') registerTutor(route);
-  if (session.role === 'student') registerStudent(route);
-  if (session.role === 'parent') registerParent(route);
-  registerProfile(route);
-}
-
-export function signOut() {
-  saveSession(null);
-  disconnect();
-  location.replace('/app/');
-}
 onSignOut(() => { disconnect(); showScreen(signInScreen()); });
 
 function showScreen(el) {
@@ -119,7 +74,6 @@ async function boot() {
   document.getElementById('back').setAttribute('aria-label', t('action.back'));
   document.getElementById('back').addEventListener('click', () => history.back());
   installLinks();
-  registerAuth(route);
   try {
     if (inTelegram) await telegramSignIn(); else await browserSignIn();
   } catch (err) {
@@ -128,5 +82,4 @@ async function boot() {
   }
 }
 
-export { renderCurrent };
 boot();

@@ -1,13 +1,12 @@
 // Sign-in screens: role choice for new and multi-role Telegram users, account restore, and in a plain
 // browser the email sign-in (issue 12's routes; hidden when the server does not have them) plus, with DEBUG,
 // the dev sign-in.
-import { ApiError, post } from '../api.js';
+import { post } from '../api.js';
 import { t } from '../i18n.js';
 import { webApp } from '../tg.js';
-import { checkbox, field, form, h, section, toast } from '../ui.js';
-import { config, signedIn } from '../main.js';
-
-export function registerAuth() { /* no routes: auth screens are shown before routing */ }
+import { field, form, h, section, toast } from '../ui.js';
+import { config } from '../session.js';
+import { signedIn } from '../shell.js';
 
 const ROLES = ['teacher', 'student', 'parent'];
 
@@ -144,5 +143,3 @@ export function signInScreen() {
   return wrap;
 }
 
-export function isNotFound(err) { return err instanceof ApiError && err.status === 404; }
-export { checkbox };

@@ -4,7 +4,7 @@ import { setZone, t } from '../i18n.js';
 import { link } from '../router.js';
 import { inTelegram, shareLink, webApp } from '../tg.js';
 import { actionButton, checkbox, field, form, h, personName, row, section, toast } from '../ui.js';
-import { signOut } from '../main.js';
+import { signOut } from '../session.js';
 
 const ROLES = ['teacher', 'student', 'parent'];
 const EVENTS = [
