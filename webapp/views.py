@@ -16,7 +16,8 @@ from rest_framework.views import APIView
 from accounts.models import TeacherStudentLink, User
 from accounts.selectors import profile_of
 from accounts.serializers import session_json
-from accounts.services import join_by_code, profile_ensure
+from accounts.services.users import profile_ensure
+from lessons.roster.services.joins import referral_code_join
 
 from .i18n import catalogs
 
@@ -67,8 +68,8 @@ def dev_family() -> dict[str, User]:
     teacher = profile_of(people["teacher"], "teacher")
     student = profile_of(people["student"], "student")
     if not TeacherStudentLink.objects.filter(teacher=teacher, student=student, archived_at__isnull=True).exists():
-        join_by_code(user=people["student"], code=teacher.referral_code, via="web")
-        join_by_code(user=people["parent"], code=student.parent_invite_code, via="web")
+        referral_code_join(user=people["student"], code=teacher.referral_code, via="web")
+        referral_code_join(user=people["parent"], code=student.parent_invite_code, via="web")
     return people
 
 

@@ -1,4 +1,4 @@
-"""Dependencies point one way: staff -> botapp, realtime -> lessons -> subscriptions -> accounts -> tutorcal
+"""Dependencies point one way: staff -> botapp, realtime, webapp -> lessons -> subscriptions -> accounts -> tutorcal
 (staff, the support desk and insight, writes through botapp's outbox; nothing imports staff).
 
 A module may import its own app and any app below it, never one above or beside it. Tests are exempt (they
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-LAYERS = [{"tutorcal"}, {"accounts"}, {"subscriptions"}, {"lessons"}, {"botapp", "realtime"}, {"staff"}]
+LAYERS = [{"tutorcal"}, {"accounts"}, {"subscriptions"}, {"lessons"}, {"botapp", "realtime", "webapp"}, {"staff"}]
 RANK = {app: rank for rank, apps in enumerate(LAYERS) for app in apps}
 COMPOSITION_ROOT = {"tutorcal/settings.py", "tutorcal/urls.py", "tutorcal/asgi.py", "tutorcal/wsgi.py"}
 
