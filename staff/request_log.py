@@ -69,6 +69,7 @@ class Buffer:
         while True:
             self._wake.wait(settings.REQUEST_LOG_FLUSH_SECONDS)
             self._wake.clear()
+            close_old_connections()  # this thread's own connection: drop it when broken or too old
             self.flush()
 
     def flush(self) -> int:
@@ -83,7 +84,6 @@ class Buffer:
             return 0
         rows = [to_row(item) for item in taken]
         try:
-            close_old_connections()
             RequestLog.objects.bulk_create(rows, batch_size=settings.REQUEST_LOG_BATCH)
         except Exception:
             self.dropped += len(rows)
