@@ -43,7 +43,8 @@ def support_landing_message_create(*, name: str, contact: str, message: str, cli
 
 def support_message_update(*, message_id, status: str | None = None, admin_notes: str | None = None) -> SupportMessage:
     with transaction.atomic():
-        row = SupportMessage.objects.select_for_update(of=("self",)).select_related("user").filter(pk=message_id).first()
+        locked = SupportMessage.objects.select_for_update(of=("self",)).select_related("user")
+        row = locked.filter(pk=message_id).first()
         if row is None:
             raise DomainError("SUPPORT_MESSAGE_NOT_FOUND")
         fields = ["updated_at"]
