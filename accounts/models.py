@@ -247,3 +247,39 @@ class LoginSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sid[:8]}… of {self.user_id}"
+
+
+class CalendarFeed(models.Model):
+    """A user's private ICS subscription for one role. The URL token is derived from `nonce` with a server key
+    (so GET can show it again) and only its SHA-256 is stored for the lookup; rotating replaces the nonce."""
+
+    class Role(models.TextChoices):
+        TEACHER = "teacher"
+        STUDENT = "student"
+        PARENT = "parent"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="calendar_feeds")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    nonce = models.CharField(max_length=64)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "calendar_feeds"
+        constraints = [models.UniqueConstraint(fields=["user", "role"], name="uniq_calendar_feed_user_role")]
+
+
+class GoogleCalendarConnection(models.Model):
+    """A user's Google Calendar grant. The refresh token is Fernet-encrypted with GOOGLE_TOKEN_KEY."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="google_calendar")
+    email = models.CharField(max_length=255, blank=True, default="")
+    refresh_token_encrypted = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "google_calendar_connections"

@@ -108,6 +108,11 @@ class Lesson(models.Model):
     lesson_report = models.TextField(null=True, blank=True)
     meeting_url = models.URLField(max_length=500, null=True, blank=True)
     import_source = models.CharField(max_length=50, null=True, blank=True)
+    # Where an imported lesson came from, so importing again updates or skips instead of duplicating:
+    # the source event's UID (Google: the recurring event id or event id) and the occurrence's original start
+    # (RECURRENCE-ID as ISO UTC; "" for a one-off event).
+    source_uid = models.CharField(max_length=255, null=True, blank=True)
+    source_occurrence = models.CharField(max_length=40, default="", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -115,6 +120,11 @@ class Lesson(models.Model):
         db_table = "lessons"
         ordering = ["start_at"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["teacher", "import_source", "source_uid", "source_occurrence"],
+                condition=Q(source_uid__isnull=False),
+                name="uniq_lesson_import_source",
+            ),
             models.CheckConstraint(condition=Q(duration_minutes__gt=0), name="lesson_duration_positive"),
             models.CheckConstraint(condition=Q(status__in=["planned", "done", "cancelled"]), name="lesson_status"),
         ]

@@ -3,8 +3,13 @@
 from django.urls import path
 
 from . import views
+from .calendars import views_import
 
 urlpatterns = [
+    path("me/calendar/preview", views_import.IcsPreviewView.as_view()),
+    path("me/calendar/import", views_import.IcsImportView.as_view()),
+    path("me/calendar/google/preview", views_import.GooglePreviewView.as_view()),
+    path("me/calendar/google/import", views_import.GoogleImportView.as_view()),
     path("me/subjects", views.SubjectsView.as_view()),
     path("me/subjects/archived", views.SubjectsArchivedView.as_view()),
     path("me/subjects/<str:subject_id>", views.SubjectDetailView.as_view()),

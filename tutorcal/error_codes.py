@@ -33,6 +33,15 @@ STATUS_BY_CODE: dict[str, int] = {
     "INVALID_CONTENT_LENGTH": 400,
     "REQUEST_TOO_LARGE": 413,
     "UNSUPPORTED_CHARSET": 415,
+    # calendar import (lessons.calendars): the reference's own Russian message for "no url and no content"
+    "Укажите URL или содержимое файла": 400,
+    "ICS_INVALID": 400,
+    "ICS_TOO_LARGE": 400,
+    "ICS_TOO_MANY_EVENTS": 400,
+    "CALENDAR_URL_FORBIDDEN": 400,
+    "CALENDAR_FETCH_FAILED": 400,
+    "GOOGLE_NOT_CONNECTED": 400,
+    "GOOGLE_STATE_INVALID": 400,
     # 401: who are you
     "INVALID_INIT_DATA": 401,
     "INVALID_REFRESH_TOKEN": 401,
@@ -58,6 +67,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "ARCHIVED_STUDENT_NOT_FOUND": 404,
     "CHILD_NOT_FOUND": 404,
     "SUPPORT_MESSAGE_NOT_FOUND": 404,
+    "GOOGLE_NOT_CONFIGURED": 404,
+    "FEED_NOT_FOUND": 404,
     # 409: conflicts with the current state
     "SUBJECT_NAME_EXISTS": 409,
     "SUBJECT_CODE_EXISTS": 409,
@@ -78,6 +89,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "ADMIN_LOGIN_LOCKED": 429,
     # 5xx: an outside dependency
     "TELEGRAM_ERROR": 502,
+    "GOOGLE_ERROR": 502,
     "BOT_DISABLED": 503,
     "TELEGRAM_WEBHOOK_SECRET_NOT_SET": 503,
 }

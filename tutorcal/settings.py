@@ -273,6 +273,21 @@ BOT_SEND_RATE = env.float("BOT_SEND_RATE", default=25.0)
 BOT_CHAT_INTERVAL = env.float("BOT_CHAT_INTERVAL", default=1.0)
 BOT_WORKER_BATCH = env.int("BOT_WORKER_BATCH", default=100)
 BOT_OUTBOX_RETENTION_DAYS = env.int("BOT_OUTBOX_RETENTION_DAYS", default=30)
+# Google Calendar (lessons/calendars/google.py): off (404 GOOGLE_NOT_CONFIGURED) until the client id, secret and
+# redirect URI are set. The endpoints are settings so tests talk to a fake Google on 127.0.0.1.
+GOOGLE_CLIENT_ID = env.str("GOOGLE_CLIENT_ID", default="")
+GOOGLE_CLIENT_SECRET = env.str("GOOGLE_CLIENT_SECRET", default="")
+GOOGLE_REDIRECT_URI = env.str("GOOGLE_REDIRECT_URI", default="")
+GOOGLE_AUTHORIZE_URL = env.str("GOOGLE_AUTHORIZE_URL", default="https://accounts.google.com/o/oauth2/v2/auth")
+GOOGLE_OAUTH_BASE_URL = env.str("GOOGLE_OAUTH_BASE_URL", default="https://oauth2.googleapis.com").rstrip("/")
+GOOGLE_API_BASE_URL = env.str("GOOGLE_API_BASE_URL", default="https://www.googleapis.com").rstrip("/")
+# Fernet key(s) encrypting Google refresh tokens at rest; comma-separated, the first encrypts (rotation).
+GOOGLE_TOKEN_KEY = env.str("GOOGLE_TOKEN_KEY", default="")
+if not DEBUG and GOOGLE_CLIENT_ID and not GOOGLE_TOKEN_KEY:
+    raise ImproperlyConfigured("GOOGLE_TOKEN_KEY is required when Google Calendar is configured")
+# Test-only: lets the calendar URL fetcher reach 127.0.0.1 (never read from the environment).
+CALENDAR_FETCH_ALLOW_LOOPBACK = False
+
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "botapp.schema.add_webhook_path",

@@ -22,7 +22,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/auth/", include("lessons.urls_join")),  # joins create roster links: their views live in lessons
+    path("api/auth/google/calendar/", include("lessons.calendars.urls_google")),
     path("api/auth/", include("accounts.urls")),
+    path("api/calendar/", include("lessons.calendars.urls_feed")),
     path("api/teachers/", include("lessons.urls_teacher")),
     path("api/teachers/", include("lessons.urls_teacher_students")),
     path("api/teachers/", include("subscriptions.urls_teacher")),
