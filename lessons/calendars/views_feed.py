@@ -2,6 +2,7 @@
 itself, GET /api/calendar/<token>.ics (no JWT: the token is the credential)."""
 
 import hashlib
+from datetime import timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
 from django.core.cache import cache
@@ -73,7 +74,7 @@ class FeedIcsView(View):
         body, _ = feed.render(owner)
         digest = hashlib.sha256(body).hexdigest()
         etag = f'"{digest[:32]}"'
-        first_seen = cache.get_or_set(f"calendar-feed-lm:{digest}", timezone.now().replace(microsecond=0), 86400)
+        first_seen = _first_seen(owner, digest)
         headers = {
             "ETag": etag,
             "Last-Modified": format_datetime(first_seen, usegmt=True),
@@ -88,6 +89,20 @@ class FeedIcsView(View):
             response[name] = value
         response["X-Robots-Tag"] = "noindex"
         return response
+
+
+def _first_seen(owner: feed.FeedOwner, digest: str):
+    """When this feed first had this body (whole seconds, strictly later than the previous body's), so a change
+    within the same second still moves Last-Modified forward."""
+    key = f"calendar-feed-lm:{owner.user.id}:{owner.role}"
+    known = cache.get(key)
+    if known and known[0] == digest:
+        return known[1]
+    now = timezone.now().replace(microsecond=0)
+    if known and known[1] >= now:
+        now = known[1] + timedelta(seconds=1)
+    cache.set(key, (digest, now), 30 * 86400)
+    return now
 
 
 def _not_modified(request, etag: str, first_seen) -> bool:
