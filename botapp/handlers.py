@@ -125,6 +125,21 @@ def reply_debts(telegram_id: int) -> list[Reply]:
     return _chunks(texts.debts(selectors.teacher_debts(teacher_id=profile.pk)), texts.webapp_markup())
 
 
+def reply_calendar(telegram_id: int, *, base_url: str | None = None) -> list[Reply]:
+    """/calendar: the private ICS feed link of each of the user's roles (the tutor's first)."""
+    from lessons.calendars.feed import feed_url
+
+    user, role, _ = _who(telegram_id)
+    if user is None or role is None:
+        return [Reply(texts.UNKNOWN_USER, texts.webapp_markup())]
+    links = [
+        (r, feed_url(user=user, role=r, base_url=base_url))
+        for r in ("teacher", "student", "parent")
+        if profile_of(user, r) is not None
+    ]
+    return [Reply(texts.calendar_links(links), texts.webapp_markup())]
+
+
 # ---- async glue ----------------------------------------------------------------------------------------
 
 
@@ -172,6 +187,10 @@ async def on_debts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _send(update, context, await _db(reply_debts)(update.effective_user.id))
 
 
+async def on_calendar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _send(update, context, await _db(reply_calendar)(update.effective_user.id))
+
+
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _send(update, context, [Reply(texts.UNKNOWN_COMMAND)])
 
@@ -205,6 +224,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("help", on_help, filters=private))
     app.add_handler(CommandHandler(["today", "tomorrow", "week", "next"], on_schedule, filters=private))
     app.add_handler(CommandHandler("debts", on_debts, filters=private))
+    app.add_handler(CommandHandler("calendar", on_calendar, filters=private))
     app.add_handler(CallbackQueryHandler(on_mark, pattern=r"^m:"))
     app.add_handler(MessageHandler(private & filters.COMMAND, on_unknown_command))
     app.add_error_handler(on_error)

@@ -66,6 +66,18 @@ def on_parent_joined(sender, *, parent_id, student_id, via="web", **kwargs):
     _safely("parent_joined", services.notify_parent_joined, parent_id=parent_id, student_id=student_id, via=via)
 
 
+def on_calendar_imported(sender, *, teacher_id, imported=0, updated=0, series_created=0, source="ics", **kwargs):
+    _safely(
+        "calendar_imported",
+        services.notify_calendar_imported,
+        teacher_id=teacher_id,
+        imported=imported,
+        updated=updated,
+        series_created=series_created,
+        source=source,
+    )
+
+
 def on_user_registered(sender, *, user_id, role, **kwargs):
     _safely("user_registered", services.notify_user_registered, user_id=user_id, role=role)
 
@@ -78,6 +90,7 @@ def connect() -> None:
         (events.lesson_cancelled, on_lesson_cancelled),
         (events.lesson_deleted, on_lesson_deleted),
         (events.student_joined, on_student_joined),
+        (events.calendar_imported, on_calendar_imported),
         (events.parent_joined, on_parent_joined),
         (events.user_registered, on_user_registered),
     ]

@@ -562,6 +562,23 @@ def notify_user_registered(*, user_id, role: str) -> int:
     return outbox_put([message])
 
 
+def notify_calendar_imported(*, teacher_id, imported: int, updated: int, series_created: int, source: str) -> int:
+    """One summary to the tutor per import (never a message per imported lesson). Gated like lesson messages."""
+    if not (imported or updated):
+        return 0
+    user = User.objects.filter(teacher_profile__id=teacher_id).first()
+    if user is None:
+        return 0
+    message = Message(
+        event_type=EventType.LESSON_CREATED,
+        recipient=user,
+        key=dedupe_key(EventType.LESSON_CREATED, user.pk, None, None, "import", uuid.uuid4().hex),
+        text=texts.calendar_imported(imported=imported, updated=updated, series_created=series_created, source=source),
+        markup=texts.webapp_markup(texts.BTN_SCHEDULE),
+    )
+    return outbox_put([message])
+
+
 # ---- periodic producers -------------------------------------------------------------------------------
 
 

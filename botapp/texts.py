@@ -146,6 +146,7 @@ def help_text(is_teacher: bool) -> str:
     if is_teacher:
         lines[2:2] = ["/tomorrow — занятия завтра"]
         lines += ["/debts — кто сколько должен"]
+    lines += ["/calendar — ссылка на календарь для Google/Apple/Outlook"]
     lines += ["/help — эта справка", "", "Всё остальное — в приложении 👇"]
     return "\n".join(lines)
 
@@ -156,6 +157,7 @@ TEACHER_COMMANDS = [
     ("week", "Занятия на 7 дней"),
     ("next", "Ближайшее занятие"),
     ("debts", "Долги учеников"),
+    ("calendar", "Ссылка на календарь"),
     ("help", "Справка"),
 ]
 
@@ -326,6 +328,29 @@ def welcome(role: str, teacher_name: str | None = None, child_name: str | None =
 
 
 # ---- one-tap marking ----------------------------------------------------------------------------------
+
+ROLE_LABELS = {"teacher": "преподавателя", "student": "ученика", "parent": "родителя"}
+
+
+def calendar_links(links: list[tuple[str, str]]) -> str:
+    """/calendar: the private feed URL per role (a calendar app subscribes to it and keeps it up to date)."""
+    lines = ["<b>Ваш календарь</b>", "Добавьте ссылку в Google Календарь («Добавить по URL»), Apple или Outlook:"]
+    for role, url in links:
+        prefix = f"Как {ROLE_LABELS[role]}: " if len(links) > 1 else ""
+        lines.append(f"{prefix}<code>{e(url)}</code>")
+    lines.append("Ссылка личная: не пересылайте её. Новую можно получить в профиле приложения.")
+    return "\n".join(lines)
+
+
+def calendar_imported(*, imported: int, updated: int, series_created: int, source: str) -> str:
+    where = "Google Календаря" if source == "google" else "файла календаря"
+    parts = [f"добавлено занятий: {imported}"]
+    if updated:
+        parts.append(f"обновлено: {updated}")
+    if series_created:
+        parts.append(f"новых серий: {series_created}")
+    return f"📥 Импорт из {where} завершён — " + ", ".join(parts) + "."
+
 
 MARK_LABELS = {
     "p": "✅ Был, оплачено",

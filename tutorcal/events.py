@@ -32,8 +32,6 @@ subscription_updated = Signal()
 # teacher_id, lesson_ids, imported, updated, series_created, source ("ics"|"google"): a calendar import committed
 # (one summary for the tutor instead of a message per lesson)
 calendar_imported = Signal()
-# user_id, role, url: the user asked for their calendar feed link in the bot (/calendar)
-calendar_feed_requested = Signal()
 # user_id, role: the user registered (welcome message)
 user_registered = Signal()
 # user_id, profiles: list[(role, profile_id)]: the account was soft-deleted (its sessions must end now)

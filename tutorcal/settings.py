@@ -285,6 +285,9 @@ GOOGLE_API_BASE_URL = env.str("GOOGLE_API_BASE_URL", default="https://www.google
 GOOGLE_TOKEN_KEY = env.str("GOOGLE_TOKEN_KEY", default="")
 if not DEBUG and GOOGLE_CLIENT_ID and not GOOGLE_TOKEN_KEY:
     raise ImproperlyConfigured("GOOGLE_TOKEN_KEY is required when Google Calendar is configured")
+# Public base URL of this API (https://api.example.com) for links made outside a request (the bot's /calendar);
+# empty = WEBAPP_URL (when nginx serves the API and the Mini App on one host).
+PUBLIC_API_URL = env.str("PUBLIC_API_URL", default="").rstrip("/")
 # Test-only: lets the calendar URL fetcher reach 127.0.0.1 (never read from the environment).
 CALENDAR_FETCH_ALLOW_LOOPBACK = False
 

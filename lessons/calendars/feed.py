@@ -19,6 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -55,6 +56,12 @@ def feed_token(*, user: User, role: str) -> str:
             user=user, role=role, defaults={"nonce": nonce, "token_hash": token_hash(_token(user.id, role, nonce))}
         )
     return _token(user.id, role, feed.nonce)
+
+
+def feed_url(*, user: User, role: str, base_url: str | None = None) -> str:
+    """The absolute feed URL outside a request (the bot): PUBLIC_API_URL, else WEBAPP_URL, as the host."""
+    base = (base_url or settings.PUBLIC_API_URL or settings.WEBAPP_URL).rstrip("/")
+    return f"{base}/api/calendar/{feed_token(user=user, role=role)}.ics"
 
 
 def feed_rotate(*, user: User, role: str) -> str:

@@ -27,8 +27,8 @@ from tutorcal.timeutil import day_bounds
 
 from .. import recurrence as rec
 from ..models import Lesson, LessonSeries, LessonStudent, SeriesStudent, Subject
-from ..selectors import linked_student_ids
-from ..services import subject_code_from_name
+from ..roster.selectors.links import linked_student_ids
+from ..services.subjects import subject_code_from_name
 from .ics_parse import MAX_WINDOW_DAYS, ParsedCalendar, SeriesRule, SourceEvent, iso_ms, parse_ics
 
 SOURCE_REQUIRED = "Укажите URL или содержимое файла"
