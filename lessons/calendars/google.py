@@ -28,7 +28,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import GoogleCalendarConnection, User
-from accounts.tokens import token_is_revoked
+from accounts.tokens import session_is_live
 from tutorcal.errors import DomainError
 
 from .ics_parse import DEFAULT_TITLE, MAX_EVENTS, ParsedCalendar, SeriesRule, SourceEvent, iso_ms
@@ -101,7 +101,7 @@ def _state_user(state: str) -> User:
         raise DomainError("GOOGLE_STATE_INVALID") from None
     if not isinstance(data, dict) or not cache.add(f"google-state:{data.get('n')}", 1, STATE_MAX_AGE + 60):
         raise DomainError("GOOGLE_STATE_INVALID")  # replayed
-    if data.get("s") and token_is_revoked({"sid": data["s"]}):
+    if not session_is_live(data.get("s")):  # the login that asked for the URL has ended (logout, deletion)
         raise DomainError("GOOGLE_STATE_INVALID")
     user = User.objects.filter(id=data.get("u"), deleted_at__isnull=True, is_active=True).first()
     if user is None:

@@ -8,7 +8,7 @@ from django.core import signing
 from django.utils import timezone
 
 from accounts.models import GoogleCalendarConnection
-from accounts.tokens import issue_tokens, session_revoke
+from accounts.tokens import issue_tokens, login_session_end
 from lessons.calendars import google
 from lessons.models import Lesson, LessonSeries
 
@@ -137,7 +137,7 @@ def test_a_state_of_a_logged_out_session_is_refused(api, tutor, fake_google):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['token']}")
     state = state_from(client)
-    session_revoke(AccessToken(tokens["token"]))
+    login_session_end(AccessToken(tokens["token"])["sid"])
     assert callback(api(), code=GOOD_CODE, state=state)[0] == {"google_error": "callback_failed"}
 
 
