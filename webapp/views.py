@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import transaction
 from django.http import Http404
 from django.utils import translation
+from django.utils.decorators import method_decorator
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.generic import TemplateView
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -29,6 +31,16 @@ DEV_PEOPLE = {
 }
 
 
+# Only our own origin, for everything (WebSocket included); Telegram's web clients frame the app, so they may
+# (frame-ancestors wins over the X-Frame-Options: DENY that nginx and Django add to every response).
+SHELL_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'self' https://web.telegram.org https://webk.telegram.org https://webz.telegram.org"
+)
+
+
+@method_decorator(xframe_options_exempt, name="dispatch")
 class AppShellView(TemplateView):
     template_name = "webapp/app.html"
 
@@ -45,6 +57,7 @@ class AppShellView(TemplateView):
         # The shell holds no data (everything comes from the API with the bearer token): revalidate each time.
         response["Cache-Control"] = "no-cache"
         response["Vary"] = "Accept-Language"
+        response["Content-Security-Policy"] = SHELL_CSP
         return response
 
 

@@ -397,6 +397,21 @@ def test_rest_call_with_a_token_works_and_without_one_is_refused(stack):
     assert stack.request("GET", "/api/auth/me")[0] == 401
 
 
+def test_the_mini_app_and_its_hashed_modules_load_through_nginx(stack):
+    status, headers, body = stack.request("GET", "/")  # redirected to /app/
+    assert status == 200 and b'<main id="page">' in body
+    assert "frame-ancestors 'self' https://web.telegram.org" in headers.get("Content-Security-Policy", "")
+    main = re.search(r'src="(/static/app/js/main\.[0-9a-f]{12}\.js)"', body.decode())
+    assert main, "the shell links the hashed entry module"
+    status, _, js = stack.request("GET", main.group(1))
+    assert status == 200
+    imports = re.findall(r"from [\"']([^\"']+)[\"']", js.decode())
+    assert imports and all(re.search(r"\.[0-9a-f]{12}\.js$", name) for name in imports), imports
+    status, _, _ = stack.request("GET", "/static/app/js/" + imports[0].removeprefix("./"))
+    assert status == 200
+    assert stack.request("POST", "/app/dev-sign-in", {"role": "teacher"})[0] == 404  # never without DEBUG
+
+
 def test_unknown_paths_stop_at_nginx(stack):
     assert stack.request("GET", "/wp-login.php")[0] == 404
 

@@ -258,7 +258,7 @@ def test_nginx_routes_rest_and_admin_to_gunicorn_and_websocket_and_webhook_to_da
     assert "proxy_pass http://tutorcal_asgi" in blocks["/ws/"]
     assert "proxy_read_timeout 3600s" in blocks["/ws/"]
     assert "proxy_pass http://tutorcal_asgi" in blocks["= /api/bot/webhook"]
-    for location in ("/api/", "/admin/", "/static/", "/api/auth/"):
+    for location in ("/api/", "/admin/", "/static/", "/api/auth/", "= /", "/app"):
         assert "proxy_pass http://tutorcal_web" in blocks[location], location
     assert "limit_req zone=tutorcal_auth" in blocks["/api/auth/"]
     assert "server 127.0.0.1:8000;" in conf and "server 127.0.0.1:8001;" in conf

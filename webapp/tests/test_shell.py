@@ -28,6 +28,10 @@ def test_shell_and_deep_links_render_the_same_page(client):
         assert response.status_code == 200
         assert b'<main id="page">' in response.content
         assert response["Cache-Control"] == "no-cache"
+        csp = response["Content-Security-Policy"]
+        assert "default-src 'self'" in csp and "script-src 'self'" in csp and "unsafe" not in csp
+        assert "frame-ancestors 'self' https://web.telegram.org" in csp  # Telegram's web clients frame the app
+        assert "X-Frame-Options" not in response
 
 
 def test_shell_language_follows_accept_language(client):
