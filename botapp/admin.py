@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
-from . import services
 from .models import Outbox, PeriodicJobRun, UserNotificationSettings
+from .services import outbox
 
 
 @admin.register(Outbox)
@@ -16,7 +16,7 @@ class OutboxAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry selected failed/skipped messages")
     def retry(self, request, queryset):
-        count = services.outbox_retry(ids=list(queryset.values_list("id", flat=True)))
+        count = outbox.outbox_retry(ids=list(queryset.values_list("id", flat=True)))
         self.message_user(request, f"{count} message(s) queued again.", messages.SUCCESS)
 
     def has_add_permission(self, request):

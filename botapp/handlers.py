@@ -19,7 +19,8 @@ from accounts.services import users as account_services
 from lessons.roster.services.joins import referral_code_join
 from tutorcal.errors import DomainError
 
-from . import selectors, services, texts
+from . import selectors, texts
+from .services import marking, preferences, welcomes
 
 logger = logging.getLogger(__name__)
 
@@ -60,15 +61,15 @@ def reply_start(tg_user: dict, payload: str) -> list[Reply]:
     if not payload.startswith(("T_", "P_")):
         user = selectors.user_by_telegram(tg_user["id"])
         if user is not None:
-            services.settings_mark_reachable(user_id=user.pk)
+            preferences.settings_mark_reachable(user_id=user.pk)
         return [Reply(texts.start_greeting(tg_user.get("first_name", "")), markup)]
     try:
         with transaction.atomic():
             user, _ = account_services.user_get_or_create_from_telegram(tg_user=tg_user)
             result = referral_code_join(user=user, code=payload, via="telegram")
             about = result.teacher.pk if result.role == "student" else result.student.pk
-            services.welcome_answered_in_chat(user=user, role=result.role, about_id=about)
-            services.settings_mark_reachable(user_id=user.pk)
+            welcomes.welcome_answered_in_chat(user=user, role=result.role, about_id=about)
+            preferences.settings_mark_reachable(user_id=user.pk)
     except DomainError as exc:
         return [Reply(texts.join_error(exc.code), markup)]
     if result.role == "student":
@@ -197,7 +198,7 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 async def on_mark(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    outcome = await _db(services.lesson_mark_from_bot)(telegram_id=query.from_user.id, data=query.data or "")
+    outcome = await _db(marking.lesson_mark_from_bot)(telegram_id=query.from_user.id, data=query.data or "")
     if outcome.alert:
         await query.answer(text=outcome.alert, show_alert=True)
         return

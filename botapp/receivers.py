@@ -1,85 +1,55 @@
-"""Domain events -> outbox rows. Events arrive after the change committed; each receiver writes its rows in
-one short transaction, and a failure is logged without affecting the caller (send_robust)."""
+"""Domain events -> outbox rows, written inside the transaction that announced the event
+(tutorcal.events.announce): the change and its notifications commit together or not at all.
+
+No receiver swallows errors. If queueing fails (a bug, or the database failing mid-transaction), the
+exception rolls the domain write back and the caller sees it; a committed change without its notification
+is exactly what a transactional outbox exists to prevent. Exactly-once stays with the unique dedupe key:
+a message already queued (same key) is skipped by INSERT … ON CONFLICT DO NOTHING."""
 
 from __future__ import annotations
 
-import logging
-
-from django.db import transaction
-
 from tutorcal import events
 
-from . import services
-
-logger = logging.getLogger(__name__)
-
-
-def _safely(name: str, func, **kwargs) -> None:
-    try:
-        with transaction.atomic():
-            func(**kwargs)
-    except Exception:
-        logger.exception("could not queue %s notifications", name)
+from .services import notify, welcomes
 
 
 def on_lesson_created(sender, *, lesson_ids, **kwargs):
-    _safely("lesson_created", services.notify_lessons_created, lesson_ids=lesson_ids)
+    notify.notify_lessons_created(lesson_ids=lesson_ids)
 
 
 def on_lesson_students_added(sender, *, lesson_id, student_ids, **kwargs):
-    _safely("lesson_students_added", services.notify_lessons_created, lesson_ids=[lesson_id], student_ids=student_ids)
+    notify.notify_lessons_created(lesson_ids=[lesson_id], student_ids=student_ids)
 
 
 def on_lesson_updated(sender, *, lesson_ids, moved=False, previous_start=None, **kwargs):
     if moved:
-        _safely(
-            "lesson_rescheduled", services.notify_lessons_moved, lesson_ids=lesson_ids, previous_start=previous_start
-        )
+        notify.notify_lessons_moved(lesson_ids=lesson_ids, previous_start=previous_start)
 
 
 def on_lesson_cancelled(sender, *, lesson_ids, actor="teacher", student_ids=None, **kwargs):
-    _safely(
-        "lesson_cancelled",
-        services.notify_lessons_cancelled,
-        lesson_ids=lesson_ids,
-        actor=actor,
-        student_ids=student_ids,
-    )
+    notify.notify_lessons_cancelled(lesson_ids=lesson_ids, actor=actor, student_ids=student_ids)
 
 
 def on_lesson_deleted(sender, *, teacher_id, snapshots=None, **kwargs):
-    _safely("lesson_deleted", services.notify_lessons_deleted, teacher_id=teacher_id, snapshots=snapshots or [])
+    notify.notify_lessons_deleted(teacher_id=teacher_id, snapshots=snapshots or [])
 
 
 def on_student_joined(sender, *, teacher_id, student_id, via="web", restored=False, **kwargs):
-    _safely(
-        "student_joined",
-        services.notify_student_joined,
-        teacher_id=teacher_id,
-        student_id=student_id,
-        via=via,
-        restored=restored,
-    )
+    welcomes.notify_student_joined(teacher_id=teacher_id, student_id=student_id, via=via, restored=restored)
 
 
 def on_parent_joined(sender, *, parent_id, student_id, via="web", **kwargs):
-    _safely("parent_joined", services.notify_parent_joined, parent_id=parent_id, student_id=student_id, via=via)
+    welcomes.notify_parent_joined(parent_id=parent_id, student_id=student_id, via=via)
 
 
 def on_calendar_imported(sender, *, teacher_id, imported=0, updated=0, series_created=0, source="ics", **kwargs):
-    _safely(
-        "calendar_imported",
-        services.notify_calendar_imported,
-        teacher_id=teacher_id,
-        imported=imported,
-        updated=updated,
-        series_created=series_created,
-        source=source,
+    notify.notify_calendar_imported(
+        teacher_id=teacher_id, imported=imported, updated=updated, series_created=series_created, source=source
     )
 
 
 def on_user_registered(sender, *, user_id, role, **kwargs):
-    _safely("user_registered", services.notify_user_registered, user_id=user_id, role=role)
+    welcomes.notify_user_registered(user_id=user_id, role=role)
 
 
 def connect() -> None:

@@ -22,11 +22,12 @@ from telegram.error import TelegramError
 
 from accounts.throttles import AuthIPThrottle
 from tutorcal import jsonbody
-from tutorcal.errors import ApiError, DomainError, error_body
+from tutorcal.errors import DomainError, error_body
 
-from . import services, telegram_app, texts
+from . import telegram_app, texts
 from .handlers import markup_obj
 from .models import PREFERENCE_FIELDS
+from .services import preferences
 
 logger = logging.getLogger(__name__)
 
@@ -104,16 +105,16 @@ class AdminSecretView(APIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if not _secret_ok(request.headers.get("X-Admin-Secret"), settings.BOT_ADMIN_SECRET):
-            raise ApiError(401, "Invalid admin secret")
+            raise DomainError("INVALID_ADMIN_SECRET")
         if not telegram_app.bot_enabled():
-            raise ApiError(503, "BOT_DISABLED")
+            raise DomainError("BOT_DISABLED")
 
     def call(self, factory):
         try:
             return telegram_app.run_bot_call(factory)
         except TelegramError as exc:
             logger.warning("Bot API call failed: %s", exc)  # the details stay in the log, not the response
-            raise ApiError(502, "TELEGRAM_ERROR") from None
+            raise DomainError("TELEGRAM_ERROR") from None
 
 
 ADMIN_HEADER = OpenApiParameter("X-Admin-Secret", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)
@@ -152,7 +153,7 @@ class SetWebhookView(AdminSecretView):
         body.is_valid(raise_exception=True)
         url = body.validated_data["url"]
         if not settings.TELEGRAM_WEBHOOK_SECRET:
-            raise ApiError(503, "TELEGRAM_WEBHOOK_SECRET_NOT_SET")
+            raise DomainError("TELEGRAM_WEBHOOK_SECRET_NOT_SET")
         ok = self.call(
             lambda bot: set_webhook_and_commands(
                 bot, url=url, drop_pending_updates=body.validated_data["dropPendingUpdates"]
@@ -251,20 +252,20 @@ class SettingsView(APIView):
 @extend_schema(responses=OpenApiTypes.OBJECT, tags=["bot"])
 class NotificationsView(SettingsView):
     def get(self, request):
-        return Response(services.settings_json(services.settings_get(user=request.user)))
+        return Response(preferences.settings_json(preferences.settings_get(user=request.user)))
 
 
 @extend_schema(request=GrantedSerializer, responses=OpenApiTypes.OBJECT, tags=["bot"])
 class NotificationsInitialView(SettingsView):
     def post(self, request):
-        services.settings_set_master(user=request.user, enabled=self.body(GrantedSerializer, request)["granted"])
+        preferences.settings_set_master(user=request.user, enabled=self.body(GrantedSerializer, request)["granted"])
         return Response({"success": True})
 
 
 @extend_schema(request=EnabledSerializer, responses=OpenApiTypes.OBJECT, tags=["bot"])
 class NotificationsToggleView(SettingsView):
     def post(self, request):
-        services.settings_set_master(user=request.user, enabled=self.body(EnabledSerializer, request)["enabled"])
+        preferences.settings_set_master(user=request.user, enabled=self.body(EnabledSerializer, request)["enabled"])
         return Response({"success": True})
 
 
@@ -272,7 +273,7 @@ class NotificationsToggleView(SettingsView):
 class NotificationsPreferenceView(SettingsView):
     def post(self, request):
         data = self.body(PreferenceSerializer, request)
-        services.settings_set_preferences(user=request.user, preferences={data["eventType"]: data["enabled"]})
+        preferences.settings_set_preferences(user=request.user, preferences={data["eventType"]: data["enabled"]})
         return Response({"success": True})
 
 
@@ -280,5 +281,5 @@ class NotificationsPreferenceView(SettingsView):
 class NotificationsPreferencesView(SettingsView):
     def post(self, request):
         data = self.body(PreferencesSerializer, request)
-        row = services.settings_set_preferences(user=request.user, preferences=data["preferences"])
-        return Response({"success": True, "settings": services.settings_json(row)})
+        row = preferences.settings_set_preferences(user=request.user, preferences=data["preferences"])
+        return Response({"success": True, "settings": preferences.settings_json(row)})

@@ -36,9 +36,10 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from lessons.models import Lesson
 
-from . import services, telegram_app
+from . import telegram_app
 from .handlers import markup_obj
 from .models import EventType, Outbox, PeriodicJobRun
+from .services import outbox, preferences, producers
 
 logger = logging.getLogger(__name__)
 
@@ -177,8 +178,8 @@ class Worker:
     # ---- periodic jobs --------------------------------------------------------------------------------
 
     def run_periodic(self, stats: IterationStats) -> None:
-        producers = (("reminders", services.reminders_enqueue), ("prompts", services.prompts_enqueue))
-        for name, job in producers if self.send else ():
+        jobs = (("reminders", producers.reminders_enqueue), ("prompts", producers.prompts_enqueue))
+        for name, job in jobs if self.send else ():
             try:
                 with transaction.atomic():
                     stats.produced += job()
@@ -186,7 +187,7 @@ class Worker:
             except Exception:
                 logger.exception("periodic job %s failed", name)
         today = timezone.now().date().isoformat()
-        self.run_daily("prune_outbox", today, services.outbox_prune, stats)
+        self.run_daily("prune_outbox", today, outbox.outbox_prune, stats)
         # Daily housekeeping commands of other apps, when installed (botapp does not import them).
         for command in ("purge_archived", "prune_staff_logs"):
             if command in get_commands():
@@ -380,4 +381,4 @@ class Worker:
                 rows, ["status", "attempts", "sent_at", "telegram_message_id", "last_error", "next_attempt_at"]
             )
             for user_id in blocked:
-                services.settings_mark_blocked(user_id=user_id)
+                preferences.settings_mark_blocked(user_id=user_id)

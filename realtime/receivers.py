@@ -1,69 +1,68 @@
-"""Domain events (tutorcal.events, sent on commit by the services) -> pushes to sockets.
+"""Domain events (tutorcal.events, announced inside the service's transaction) -> pushes to sockets.
 
-Connected once in RealtimeConfig.ready(). A failing push is logged and never breaks the request that
-committed the change (the signals are sent with send_robust, and every receiver guards itself as well).
+Connected once in RealtimeConfig.ready(). Receivers only schedule: each push runs after the commit, off the
+request thread (realtime.dispatch), and a failing push is logged there and never touches the change.
 """
 
 from __future__ import annotations
 
-import functools
-import logging
-
 from tutorcal import events
 
 from . import services
-
-logger = logging.getLogger(__name__)
-
-
-def _guarded(func):
-    @functools.wraps(func)
-    def wrapper(sender=None, **kwargs):
-        try:
-            func(**kwargs)
-        except Exception:
-            logger.exception("realtime push failed in %s", func.__name__)
-
-    return wrapper
+from .dispatch import after_commit
 
 
-@_guarded
 def on_lesson_created(*, lesson_ids, teacher_id, actor=None, **_):
-    services.lesson_event_push("lesson.created", teacher_id=teacher_id, lesson_ids=lesson_ids, actor=actor)
+    after_commit(
+        services.lesson_event_push, event="lesson.created", teacher_id=teacher_id, lesson_ids=lesson_ids, actor=actor
+    )
 
 
-@_guarded
 def on_lesson_updated(*, lesson_ids, teacher_id, actor=None, moved=False, **_):
-    services.lesson_event_push(
-        "lesson.updated", teacher_id=teacher_id, lesson_ids=lesson_ids, actor=actor, extra={"moved": bool(moved)}
+    after_commit(
+        services.lesson_event_push,
+        event="lesson.updated",
+        teacher_id=teacher_id,
+        lesson_ids=lesson_ids,
+        actor=actor,
+        extra={"moved": bool(moved)},
     )
 
 
-@_guarded
 def on_lesson_cancelled(*, lesson_ids, teacher_id, actor=None, student_ids=None, **_):
-    services.lesson_event_push(
-        "lesson.cancelled", teacher_id=teacher_id, lesson_ids=lesson_ids, student_ids=student_ids, actor=actor
+    after_commit(
+        services.lesson_event_push,
+        event="lesson.cancelled",
+        teacher_id=teacher_id,
+        lesson_ids=lesson_ids,
+        student_ids=student_ids,
+        actor=actor,
     )
 
 
-@_guarded
 def on_lesson_deleted(*, lesson_ids, teacher_id, actor=None, snapshots=None, **_):
     snapshots = snapshots or [{"id": i, "startAt": None, "studentIds": []} for i in lesson_ids]
-    services.lesson_event_push(
-        "lesson.deleted", teacher_id=teacher_id, lesson_ids=lesson_ids, snapshots=snapshots, actor=actor
+    after_commit(
+        services.lesson_event_push,
+        event="lesson.deleted",
+        teacher_id=teacher_id,
+        lesson_ids=lesson_ids,
+        snapshots=snapshots,
+        actor=actor,
     )
 
 
-@_guarded
 def on_lesson_completed(*, lesson_ids, teacher_id, actor=None, **_):
-    services.lesson_event_push("lesson.completed", teacher_id=teacher_id, lesson_ids=lesson_ids, actor=actor)
+    after_commit(
+        services.lesson_event_push, event="lesson.completed", teacher_id=teacher_id, lesson_ids=lesson_ids, actor=actor
+    )
 
 
-@_guarded
 def on_lesson_students_added(*, lesson_id, teacher_id, student_ids, **_):
     # For the newly added students the lesson is new; for the tutor it changed.
-    services.lesson_event_push(
-        "lesson.created",
+    after_commit(
+        services.lesson_event_push,
+        event="lesson.created",
         teacher_id=teacher_id,
         lesson_ids=[lesson_id],
         student_ids=student_ids,
@@ -71,36 +70,37 @@ def on_lesson_students_added(*, lesson_id, teacher_id, student_ids, **_):
     )
 
 
-@_guarded
 def on_student_joined(*, teacher_id, student_id, via=None, restored=False, **_):
-    services.student_link_push(
-        "student.joined", teacher_id=teacher_id, student_id=student_id, via=via, restored=bool(restored)
+    after_commit(
+        services.student_link_push,
+        event="student.joined",
+        teacher_id=teacher_id,
+        student_id=student_id,
+        via=via,
+        restored=bool(restored),
     )
 
 
-@_guarded
 def on_student_archived(*, teacher_id, student_id, **_):
-    services.student_link_push("student.archived", teacher_id=teacher_id, student_id=student_id)
+    after_commit(services.student_link_push, event="student.archived", teacher_id=teacher_id, student_id=student_id)
 
 
-@_guarded
 def on_student_restored(*, teacher_id, student_id, **_):
-    services.student_link_push("student.restored", teacher_id=teacher_id, student_id=student_id)
+    after_commit(services.student_link_push, event="student.restored", teacher_id=teacher_id, student_id=student_id)
 
 
-@_guarded
 def on_subscription_updated(*, teacher_id, student_id, subscription_id, **_):
-    services.subscription_push(teacher_id=teacher_id, student_id=student_id, subscription_id=subscription_id)
+    after_commit(
+        services.subscription_push, teacher_id=teacher_id, student_id=student_id, subscription_id=subscription_id
+    )
 
 
-@_guarded
 def on_user_deleted(*, user_id, profiles, **_):
-    services.sessions_close(profiles=profiles)
+    after_commit(services.sessions_close, profiles=profiles)
 
 
-@_guarded
 def on_session_ended(*, user_id, session, **_):
-    services.session_sockets_close(session=session)
+    after_commit(services.session_sockets_close, session=session)
 
 
 CONNECTIONS = [

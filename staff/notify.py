@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from botapp import services as bot
 from botapp.models import EventType, Outbox
+from botapp.services import outbox as bot
 from botapp.texts import e, webapp_markup
 
 from .models import SupportMessage, SupportReply

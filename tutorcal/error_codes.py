@@ -49,6 +49,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "UNAUTHORIZED": 401,
     "REFRESH_ROLE_NOT_AVAILABLE": 401,
     "INVALID_CREDENTIALS": 401,
+    "INVALID_ADMIN_SECRET": 401,
     # 403: not yours
     "ACCOUNT_DELETED": 403,
     "NOT_YOUR_CHILD": 403,
@@ -99,6 +100,7 @@ STATUS_BY_CODE: dict[str, int] = {
 MESSAGE_BY_CODE: dict[str, str] = {
     "REFRESH_ROLE_NOT_AVAILABLE": "ROLE_NOT_AVAILABLE",
     "UNAUTHORIZED": "Unauthorized",
+    "INVALID_ADMIN_SECRET": "Invalid admin secret",  # the bot operator endpoints (reference-auth-bot.md)
 }
 
 

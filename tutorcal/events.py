@@ -1,7 +1,16 @@
-"""Domain events. Services send them on commit; delivery apps (botapp, realtime) subscribe in
-AppConfig.ready(). The domain never imports the delivery apps.
+"""Domain events. Services announce them inside their own transaction; delivery apps (botapp, realtime)
+subscribe in AppConfig.ready(). The domain never imports the delivery apps.
 
 Every signal is sent with sender=None and keyword arguments documented next to it.
+
+The contract for receivers (this is what makes the outbox transactional):
+* A receiver runs inside the announcing transaction and sees its uncommitted rows. Durable side effects
+  (botapp's outbox rows) are written right there, so they commit or roll back with the domain write.
+* A receiver that raises fails the write: the exception reaches the service's caller and the whole
+  transaction rolls back (no send_robust). A notification we could not queue is a bug to see, not to
+  swallow; the user retries a write that left nothing half-done.
+* Anything that talks to the network (socket pushes, HTTP) must not run here: register it with
+  `transaction.on_commit(..., robust=True)` and hand it to a background thread (realtime.dispatch).
 """
 
 from django.db import transaction
@@ -40,6 +49,11 @@ user_deleted = Signal()
 session_ended = Signal()
 
 
-def send_on_commit(signal: Signal, **kwargs) -> None:
-    """Send `signal` after the surrounding transaction commits (at once when there is none)."""
-    transaction.on_commit(lambda: signal.send_robust(sender=None, **kwargs))
+def announce(signal: Signal, **kwargs) -> None:
+    """Tell the receivers of `signal` now, inside the caller's transaction (one is opened when there is none,
+    so the receivers' writes are still all-or-nothing). A receiver's exception propagates and rolls back."""
+    with transaction.atomic(savepoint=False):
+        signal.send(sender=None, **kwargs)
+
+
+send_on_commit = announce  # old name, kept until every caller says announce

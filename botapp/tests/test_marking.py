@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from botapp import services, texts
+from botapp import texts
+from botapp.services import marking
 from lessons.models import Lesson, LessonStudent
 from subscriptions.models import Subscription
 
@@ -19,7 +20,7 @@ def buttons(markup):
 
 
 def data_for(lesson, student, code):
-    return services.mark_callback_data(lesson.id, student.profile.id, code)
+    return marking.mark_callback_data(lesson.id, student.profile.id, code)
 
 
 @pytest.fixture
@@ -31,9 +32,9 @@ def test_callback_data_fits_telegrams_64_bytes(ended, student):
     for code in "pusx":
         data = data_for(ended, student, code)
         assert len(data.encode()) <= 64
-        assert services.parse_mark_callback(data) == (ended.id, student.profile.id, code)
-    assert services.parse_mark_callback("m:garbage") is None
-    assert services.parse_mark_callback("m:a:b:p") is None
+        assert marking.parse_mark_callback(data) == (ended.id, student.profile.id, code)
+    assert marking.parse_mark_callback("m:garbage") is None
+    assert marking.parse_mark_callback("m:a:b:p") is None
 
 
 def test_the_tutor_marks_attended_and_paid_in_one_tap(post_update, fake_tg, tutor, student, ended):
@@ -101,7 +102,7 @@ def test_a_deleted_lesson_or_forged_data_gets_an_alert(post_update, fake_tg, tut
 def test_an_active_subscription_is_used_when_offered(post_update, fake_tg, tutor, student, make_lesson):
     sub = Subscription.objects.create(teacher=tutor.profile, student=student.profile, type="lessons", total_lessons=5)
     lesson = make_lesson(tutor, [student], start=timezone.now() - timedelta(hours=2))
-    text, markup = services.prompt_render(Lesson.objects.get(pk=lesson.pk), tutor.user.timezone)
+    text, markup = marking.prompt_render(Lesson.objects.get(pk=lesson.pk), tutor.user.timezone)
     assert [b["text"] for b in buttons(markup)] == ["🎫 Был, по абонементу", "❌ Пропустил"]
     post_update(callback_update(tutor, data_for(lesson, student, "s")))
     post_update(callback_update(tutor, data_for(lesson, student, "s")))

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import ParentStudentRelation, StudentNotificationSettings
-from botapp import services
 from botapp.models import EventType, Outbox, UserNotificationSettings
+from botapp.services import notify, preferences, producers
 from lessons.models import LessonStudent
 from tutorcal import events
 from tutorcal.timeutil import iso
@@ -117,19 +117,19 @@ def test_settings_endpoints_run_a_constant_number_of_queries(api, student, djang
 
 def test_gate_needs_the_master_switch_and_the_type_flag_for_lesson_messages():
     row = UserNotificationSettings(notifications_enabled=False)
-    assert not services.gate(None, EventType.LESSON_CREATED)
-    assert not services.gate(row, EventType.LESSON_CREATED)
+    assert not preferences.gate(None, EventType.LESSON_CREATED)
+    assert not preferences.gate(row, EventType.LESSON_CREATED)
     row.notifications_enabled = True
-    assert services.gate(row, EventType.LESSON_CREATED)
+    assert preferences.gate(row, EventType.LESSON_CREATED)
     row.lesson_created_enabled = False
-    assert not services.gate(row, EventType.LESSON_CREATED)
+    assert not preferences.gate(row, EventType.LESSON_CREATED)
 
 
 def test_service_messages_skip_the_master_switch_but_not_a_blocked_chat():
-    assert services.gate(None, EventType.WELCOME)
-    assert services.gate(UserNotificationSettings(notifications_enabled=False), EventType.NEW_STUDENT)
-    assert not services.gate(UserNotificationSettings(new_student_enabled=False), EventType.NEW_STUDENT)
-    assert not services.gate(UserNotificationSettings(bot_blocked_at=timezone.now()), EventType.WELCOME)
+    assert preferences.gate(None, EventType.WELCOME)
+    assert preferences.gate(UserNotificationSettings(notifications_enabled=False), EventType.NEW_STUDENT)
+    assert not preferences.gate(UserNotificationSettings(new_student_enabled=False), EventType.NEW_STUDENT)
+    assert not preferences.gate(UserNotificationSettings(bot_blocked_at=timezone.now()), EventType.WELCOME)
 
 
 # ---- lesson events through the calendar API --------------------------------------------------------------
@@ -334,10 +334,10 @@ def test_queueing_a_big_event_runs_a_constant_number_of_queries(
 
     one = run(1, 2)  # several lessons: the series path (first lesson per student + a count)
     with django_assert_max_num_queries(8) as small:
-        services.notify_lessons_created(lesson_ids=one)
+        notify.notify_lessons_created(lesson_ids=one)
     many = run(10, 10)
     with django_assert_max_num_queries(len(small.captured_queries)):
-        services.notify_lessons_created(lesson_ids=many)
+        notify.notify_lessons_created(lesson_ids=many)
 
 
 # ---- joins and registrations ------------------------------------------------------------------------
@@ -384,8 +384,8 @@ def test_a_reminder_is_queued_60_minutes_before_by_default(tutor, student, make_
     notifications_on(student)
     now = timezone.now()
     make_lesson(tutor, [student], start=now + timedelta(minutes=61))
-    assert services.reminders_enqueue(now=now) == 0
-    assert services.reminders_enqueue(now=now + timedelta(minutes=2)) == 1
+    assert producers.reminders_enqueue(now=now) == 0
+    assert producers.reminders_enqueue(now=now + timedelta(minutes=2)) == 1
     [row] = pending(EventType.LESSON_REMINDER)
     assert "через 1 час" in row.text and row.chat_id == student.user.telegram_id
 
@@ -397,9 +397,9 @@ def test_the_reminder_lead_comes_from_the_row_then_the_students_default(tutor, s
     now = timezone.now()
     lesson = make_lesson(tutor, [student, other], start=now + timedelta(minutes=100))
     LessonStudent.objects.filter(lesson=lesson, student=student.profile).update(reminder_minutes_before=120)
-    services.reminders_enqueue(now=now)
+    producers.reminders_enqueue(now=now)
     assert [r.chat_id for r in pending(EventType.LESSON_REMINDER)] == [student.user.telegram_id]
-    services.reminders_enqueue(now=now + timedelta(minutes=86))
+    producers.reminders_enqueue(now=now + timedelta(minutes=86))
     assert {r.chat_id for r in pending(EventType.LESSON_REMINDER)} == {student.user.telegram_id, other.user.telegram_id}
     assert "через 15 мин" in pending(EventType.LESSON_REMINDER, chat_id=other.user.telegram_id)[0].text
 
@@ -408,9 +408,9 @@ def test_reminders_are_never_queued_twice(tutor, student, parent, make_lesson):
     notifications_on(student, parent)
     now = timezone.now()
     make_lesson(tutor, [student], start=now + timedelta(minutes=30))
-    assert services.reminders_enqueue(now=now) == 2  # the student and a copy for the parent
-    assert services.reminders_enqueue(now=now) == 0
-    assert services.reminders_enqueue(now=now + timedelta(minutes=1)) == 0
+    assert producers.reminders_enqueue(now=now) == 2  # the student and a copy for the parent
+    assert producers.reminders_enqueue(now=now) == 0
+    assert producers.reminders_enqueue(now=now + timedelta(minutes=1)) == 0
     assert Outbox.objects.filter(event_type=EventType.LESSON_REMINDER).count() == 2
 
 
@@ -418,10 +418,10 @@ def test_a_moved_lesson_is_reminded_again_for_its_new_time(tutor, student, make_
     notifications_on(student)
     now = timezone.now()
     lesson = make_lesson(tutor, [student], start=now + timedelta(minutes=30))
-    services.reminders_enqueue(now=now)
+    producers.reminders_enqueue(now=now)
     lesson.start_at = now + timedelta(minutes=50)
     lesson.save()
-    assert services.reminders_enqueue(now=now) == 1
+    assert producers.reminders_enqueue(now=now) == 1
 
 
 def test_no_reminder_for_cancelled_lessons_cancelled_rows_or_students_who_turned_reminders_off(
@@ -435,15 +435,15 @@ def test_no_reminder_for_cancelled_lessons_cancelled_rows_or_students_who_turned
     lesson = make_lesson(tutor, [other, third], start=now + timedelta(minutes=30))
     LessonStudent.objects.filter(lesson=lesson, student=other.profile).update(attendance="cancelled")
     StudentNotificationSettings.objects.create(student=third.profile, enable_lesson_reminders=False)
-    assert services.reminders_enqueue(now=now) == 0
+    assert producers.reminders_enqueue(now=now) == 0
 
 
 def test_a_reminder_for_a_muted_user_is_recorded_as_skipped(tutor, student, make_lesson):
     now = timezone.now()
     make_lesson(tutor, [student], start=now + timedelta(minutes=30))
-    services.reminders_enqueue(now=now)
+    producers.reminders_enqueue(now=now)
     assert Outbox.objects.get().status == "skipped"
-    assert services.reminders_enqueue(now=now) == 0
+    assert producers.reminders_enqueue(now=now) == 0
 
 
 def test_the_reminder_job_runs_a_constant_number_of_queries(
@@ -454,13 +454,13 @@ def test_the_reminder_job_runs_a_constant_number_of_queries(
     notifications_on(s1)
     make_lesson(tutor, [s1], start=now + timedelta(minutes=20))
     with django_assert_max_num_queries(6) as small:
-        services.reminders_enqueue(now=now)
+        producers.reminders_enqueue(now=now)
     many = [make_student(f"M{i}", "B", teacher=tutor) for i in range(10)]
     notifications_on(*many)
     for i in range(5):
         make_lesson(tutor, many, start=now + timedelta(minutes=10 + i))
     with django_assert_max_num_queries(len(small.captured_queries)):
-        assert services.reminders_enqueue(now=now) == 50
+        assert producers.reminders_enqueue(now=now) == 50
 
 
 # ---- end-of-lesson prompts -----------------------------------------------------------------------------
@@ -470,9 +470,9 @@ def test_the_tutor_is_asked_how_it_went_once_the_lesson_ends(tutor, student, mak
     notifications_on(tutor)
     now = timezone.now()
     make_lesson(tutor, [student], start=now - timedelta(minutes=50), minutes=60)
-    assert services.prompts_enqueue(now=now) == 0
-    assert services.prompts_enqueue(now=now + timedelta(minutes=11)) == 1
-    assert services.prompts_enqueue(now=now + timedelta(minutes=12)) == 0
+    assert producers.prompts_enqueue(now=now) == 0
+    assert producers.prompts_enqueue(now=now + timedelta(minutes=11)) == 1
+    assert producers.prompts_enqueue(now=now + timedelta(minutes=12)) == 0
     [row] = pending(EventType.LESSON_PROMPT)
     assert row.chat_id == tutor.user.telegram_id and "Как прошло занятие" in row.text
     labels = [b["text"] for line in row.reply_markup["inline_keyboard"] for b in line]
@@ -485,5 +485,5 @@ def test_no_prompt_for_old_done_or_studentless_lessons(tutor, student, make_less
     make_lesson(tutor, [student], start=now - timedelta(hours=20))
     make_lesson(tutor, [student], start=now - timedelta(hours=2), status="done")
     make_lesson(tutor, [], start=now - timedelta(hours=2))
-    services.prompts_enqueue(now=now)
+    producers.prompts_enqueue(now=now)
     assert pending(EventType.LESSON_PROMPT) == []

@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from botapp import services
 from botapp.models import EventType, Outbox, PeriodicJobRun, UserNotificationSettings
+from botapp.services import outbox, producers, welcomes
 from botapp.worker import BACKOFF_SECONDS, IterationStats
 
 from .conftest import notifications_on
@@ -77,7 +77,7 @@ def test_an_unreachable_chat_fails_the_row_and_switches_the_users_notifications_
     settings_row = UserNotificationSettings.objects.get(user=student.user)
     assert not settings_row.notifications_enabled and settings_row.bot_blocked_at
     # Later messages to that user are not even queued as pending.
-    services.notify_user_registered(user_id=student.user.pk, role="student")
+    welcomes.notify_user_registered(user_id=student.user.pk, role="student")
     assert not Outbox.objects.filter(status="pending").exists()
 
 
@@ -152,7 +152,7 @@ def test_a_reminder_whose_lesson_changed_meanwhile_is_skipped(worker, fake_tg, t
     notifications_on(student)
     now = timezone.now()
     lesson = make_lesson(tutor, [student], start=now + timedelta(minutes=20))
-    services.reminders_enqueue(now=now)
+    producers.reminders_enqueue(now=now)
     lesson.status = "cancelled"
     lesson.save()
     stats = worker().run_once(periodic=False)
@@ -211,7 +211,7 @@ def test_pruning_deletes_old_sent_rows_only(tutor):
     old_failed = queue(tutor, "b", status="failed")
     fresh = queue(tutor, "c", status="sent")
     Outbox.objects.filter(pk__in=[old_sent.pk, old_failed.pk]).update(created_at=timezone.now() - timedelta(days=40))
-    assert services.outbox_prune() == 1
+    assert outbox.outbox_prune() == 1
     assert set(Outbox.objects.values_list("pk", flat=True)) == {old_failed.pk, fresh.pk}
 
 

@@ -1,0 +1,3 @@
+"""Bot writes, by topic: `preferences` (notification settings and the gate), `outbox` (queue a message
+exactly once, retry, prune), `notify` (lesson events -> messages), `welcomes` (joins and registrations),
+`producers` (periodic reminders and end-of-lesson prompts), `marking` (one-tap marking from a prompt)."""
