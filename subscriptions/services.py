@@ -35,7 +35,7 @@ from .models import Subscription
 
 
 def _notify(*, teacher_id, student_id, subscription_id) -> None:
-    events.send_on_commit(
+    events.announce(
         events.subscription_updated, teacher_id=teacher_id, student_id=student_id, subscription_id=subscription_id
     )
 

@@ -55,5 +55,3 @@ def announce(signal: Signal, **kwargs) -> None:
     with transaction.atomic(savepoint=False):
         signal.send(sender=None, **kwargs)
 
-
-send_on_commit = announce  # old name, kept until every caller says announce

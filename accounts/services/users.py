@@ -82,7 +82,7 @@ def user_register(*, tg_user: dict, role: str, referral_source: str = "") -> Use
     if not created and any(profile_of(user, r) for r in ("teacher", "student", "parent")):
         raise DomainError("USER_EXISTS")
     profile_ensure(user=user, role=role)
-    events.send_on_commit(events.user_registered, user_id=user.pk, role=role)
+    events.announce(events.user_registered, user_id=user.pk, role=role)
     return user
 
 
@@ -101,7 +101,7 @@ def account_delete(*, user: User) -> User:
     user.save(update_fields=["deleted_at", "updated_at"])
     user_login_sessions_end(user)  # every device signs out, and stays signed out after a restore
     profiles = [(role, profile.pk) for role in ("teacher", "student", "parent") if (profile := profile_of(user, role))]
-    events.send_on_commit(events.user_deleted, user_id=user.pk, profiles=profiles)
+    events.announce(events.user_deleted, user_id=user.pk, profiles=profiles)
     return user
 
 
@@ -166,7 +166,7 @@ def session_end(*, user: User, token) -> None:
     sid = token.get("sid")
     login_session_end(sid)  # the session's refresh token too, even when the client did not send it
     if sid:
-        events.send_on_commit(events.session_ended, user_id=user.pk, session=sid)
+        events.announce(events.session_ended, user_id=user.pk, session=sid)
 
 
 def users_purge_deleted(*, now: datetime | None = None) -> int:

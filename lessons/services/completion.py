@@ -87,5 +87,5 @@ def lesson_complete(*, teacher: TeacherProfile, lesson_id, students: list[dict],
         lesson.status = Lesson.Status.DONE
         lesson.updated_at = now
         lesson.save(update_fields=["status", "updated_at"])
-        events.send_on_commit(events.lesson_completed, lesson_ids=[lesson.id], teacher_id=teacher.id, actor=actor)
+        events.announce(events.lesson_completed, lesson_ids=[lesson.id], teacher_id=teacher.id, actor=actor)
         return lesson

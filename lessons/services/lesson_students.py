@@ -41,10 +41,10 @@ def lesson_student_add(
         except IntegrityError:
             raise DomainError("STUDENT_ALREADY_ON_LESSON") from None
         Lesson.objects.filter(id=lesson.id).update(updated_at=timezone.now())
-        events.send_on_commit(
+        events.announce(
             events.lesson_students_added, lesson_id=lesson.id, teacher_id=teacher.id, student_ids=[student_id]
         )
-        events.send_on_commit(
+        events.announce(
             events.lesson_updated, lesson_ids=[lesson.id], teacher_id=teacher.id, actor=actor, moved=False,
             previous_start=None,
         )  # fmt: skip
@@ -65,7 +65,7 @@ def lesson_student_remove(*, teacher: TeacherProfile, lesson_id, student_id, act
         _refund_rows([row])
         row.delete()
         Lesson.objects.filter(id=lesson.id).update(updated_at=timezone.now())
-        events.send_on_commit(
+        events.announce(
             events.lesson_updated, lesson_ids=[lesson.id], teacher_id=teacher.id, actor=actor, moved=False,
             previous_start=None,
         )  # fmt: skip
@@ -83,7 +83,7 @@ def lesson_student_update(
         if "price_rub" in data and row.payment_type == LessonStudent.PaymentType.FIXED:
             row.price_rub = data["price_rub"]
         row.save()
-        events.send_on_commit(
+        events.announce(
             events.lesson_updated, lesson_ids=[lesson.id], teacher_id=teacher.id, actor=actor, moved=False,
             previous_start=None,
         )  # fmt: skip
@@ -119,7 +119,7 @@ def lesson_students_bulk(*, teacher: TeacherProfile, lesson_id, action: str, val
                 rows, ["attendance", "rating", "payment_status", "paid_from_subscription", "subscription", "updated_at"]
             )
         Lesson.objects.filter(id=lesson.id).update(updated_at=timezone.now())
-        events.send_on_commit(
+        events.announce(
             events.lesson_updated, lesson_ids=[lesson.id], teacher_id=teacher.id, actor=actor, moved=False,
             previous_start=None,
         )  # fmt: skip

@@ -1,5 +1,5 @@
 """Lesson writes: create (single, recurring, group), update (one lesson or a series scope), delete.
-Every public function is one transaction; events are sent on commit (tutorcal.events).
+Every public function is one transaction; events are announced inside it (tutorcal.events).
 
 Callers pass already-validated values (the DRF serializers in lessons/serializers.py, or the bot)."""
 
@@ -99,7 +99,7 @@ def lesson_create(
         if rule is None:
             lesson = Lesson.objects.create(start_at=start_at, **common)
             LessonStudent.objects.bulk_create(_new_rows([lesson], students, reminder_minutes_before))
-            events.send_on_commit(events.lesson_created, lesson_ids=[lesson.id], teacher_id=teacher.id, actor=actor)
+            events.announce(events.lesson_created, lesson_ids=[lesson.id], teacher_id=teacher.id, actor=actor)
             return lesson
 
         day, time_of_day = rec.series_anchor(start_at, tz)
@@ -128,7 +128,7 @@ def lesson_create(
         ]
         Lesson.objects.bulk_create(lessons)
         LessonStudent.objects.bulk_create(_new_rows(lessons, students, reminder_minutes_before))
-        events.send_on_commit(
+        events.announce(
             events.lesson_created, lesson_ids=[x.id for x in lessons], teacher_id=teacher.id, actor=actor
         )
         return SeriesResult(series=series, lessons=lessons)
@@ -250,7 +250,7 @@ def lesson_update(
             )
 
         ids = [x.id for x in targets]
-        events.send_on_commit(
+        events.announce(
             events.lesson_updated,
             lesson_ids=ids,
             teacher_id=teacher.id,
@@ -259,7 +259,7 @@ def lesson_update(
             previous_start={k: v for k, v in previous_start.items() if k in moved_ids} or None,
         )
         if newly_cancelled:
-            events.send_on_commit(
+            events.announce(
                 events.lesson_cancelled,
                 lesson_ids=[lesson.id],
                 teacher_id=teacher.id,
@@ -267,9 +267,9 @@ def lesson_update(
                 student_ids=[row.student_id for row in student_rows],
             )
         if newly_done:  # the same announcement as the completion route: stats, pushes, prompts
-            events.send_on_commit(events.lesson_completed, lesson_ids=[lesson.id], teacher_id=teacher.id, actor=actor)
+            events.announce(events.lesson_completed, lesson_ids=[lesson.id], teacher_id=teacher.id, actor=actor)
         for lid, sids in added.items():
-            events.send_on_commit(events.lesson_students_added, lesson_id=lid, teacher_id=teacher.id, student_ids=sids)
+            events.announce(events.lesson_students_added, lesson_id=lid, teacher_id=teacher.id, student_ids=sids)
         return lesson
 
 
@@ -289,7 +289,7 @@ def lesson_delete(*, teacher: TeacherProfile, lesson_id, apply_to_series: str | 
         Lesson.objects.filter(id__in=ids).delete()
         if series_mode and scope == "all" and not Lesson.objects.filter(series_id=lesson.series_id).exists():
             LessonSeries.objects.filter(id=lesson.series_id).delete()
-        events.send_on_commit(
+        events.announce(
             events.lesson_deleted, lesson_ids=ids, teacher_id=teacher.id, actor=actor, snapshots=snapshots
         )
         return len(ids)

@@ -226,7 +226,7 @@ def _convert_to_series(*, teacher: TeacherProfile, lesson: Lesson, data: dict, a
             for row in rows
         ]
     )
-    events.send_on_commit(
+    events.announce(
         events.lesson_updated,
         lesson_ids=[lesson.id],
         teacher_id=teacher.id,
@@ -235,7 +235,7 @@ def _convert_to_series(*, teacher: TeacherProfile, lesson: Lesson, data: dict, a
         previous_start={lesson.id: previous} if moved else None,
     )
     if new_lessons:
-        events.send_on_commit(
+        events.announce(
             events.lesson_created, lesson_ids=[x.id for x in new_lessons], teacher_id=teacher.id, actor=actor
         )
     return SeriesResult(series=series, lessons=[lesson, *new_lessons])

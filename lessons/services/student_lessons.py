@@ -46,7 +46,7 @@ def student_lesson_update(*, student: StudentProfile, lesson_id: uuid.UUID, data
     if changed:
         row.save(update_fields=[*changed, "updated_at"])
     if note_for_teacher_changed:
-        events.send_on_commit(
+        events.announce(
             events.lesson_updated,
             lesson_ids=[row.lesson_id],
             teacher_id=row.lesson.teacher_id,
@@ -91,7 +91,7 @@ def student_lesson_cancel(*, student: StudentProfile, lesson_id: uuid.UUID, reas
         ill = reason == Lesson.CancelledBy.ILLNESS
         lesson.cancelled_by = Lesson.CancelledBy.ILLNESS if ill else Lesson.CancelledBy.STUDENT
         lesson.save(update_fields=["status", "cancelled_by", "updated_at"])
-    events.send_on_commit(
+    events.announce(
         events.lesson_cancelled,
         lesson_ids=[lesson.id],
         teacher_id=lesson.teacher_id,

@@ -1,5 +1,5 @@
 """Teacher–student links: the teacher's private notes, archive (drops the student from future lessons),
-restore within the window, and the purge of archives past it. Events are sent on commit."""
+restore within the window, and the purge of archives past it. Events are announced inside the transaction."""
 
 import uuid
 from datetime import datetime, timedelta
@@ -96,7 +96,7 @@ def link_archive(*, teacher: TeacherProfile, student_id: uuid.UUID, delete_indiv
     link.archived_at = now
     link.save(update_fields=["archived_at", "updated_at"])
     if updated:
-        events.send_on_commit(
+        events.announce(
             events.lesson_updated,
             lesson_ids=updated,
             teacher_id=teacher.id,
@@ -105,14 +105,14 @@ def link_archive(*, teacher: TeacherProfile, student_id: uuid.UUID, delete_indiv
             previous_start=None,
         )
     if deleted:
-        events.send_on_commit(
+        events.announce(
             events.lesson_deleted,
             lesson_ids=[uuid.UUID(d["id"]) for d in deleted],
             teacher_id=teacher.id,
             actor="teacher",
             snapshots=deleted,
         )
-    events.send_on_commit(events.student_archived, teacher_id=teacher.id, student_id=student_id)
+    events.announce(events.student_archived, teacher_id=teacher.id, student_id=student_id)
     return now + timedelta(days=RESTORE_DAYS)
 
 
@@ -130,7 +130,7 @@ def link_restore(*, teacher: TeacherProfile, student_id: uuid.UUID) -> TeacherSt
         raise DomainError("ARCHIVE_EXPIRED")
     link.archived_at = None
     link.save(update_fields=["archived_at", "updated_at"])
-    events.send_on_commit(events.student_restored, teacher_id=teacher.id, student_id=student_id)
+    events.announce(events.student_restored, teacher_id=teacher.id, student_id=student_id)
     return link
 
 
