@@ -54,4 +54,3 @@ def announce(signal: Signal, **kwargs) -> None:
     so the receivers' writes are still all-or-nothing). A receiver's exception propagates and rolls back."""
     with transaction.atomic(savepoint=False):
         signal.send(sender=None, **kwargs)
-

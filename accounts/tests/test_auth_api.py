@@ -507,8 +507,8 @@ def test_auth_endpoints_are_throttled_per_client_address(api, init_data, setting
     [
         ("init", lambda p, d: {"initData": d(id=p.user.telegram_id)}, 4),
         ("select-role", lambda p, d: {"initData": d(id=p.user.telegram_id), "role": "teacher"}, 4),
-        # 20 + 3 for the tutor's "new student" message, queued in the join's own transaction
-        ("join", lambda p, d: {"initData": d(id=8001), "referralCode": p.profile.referral_code}, 23),
+        # 20 + 4 for the tutor's "new student" message, queued in the join's own transaction (botapp outbox)
+        ("join", lambda p, d: {"initData": d(id=8001), "referralCode": p.profile.referral_code}, 24),
         ("restore-account", lambda p, d: {"initData": d(id=p.user.telegram_id)}, 4),
     ],
 )

@@ -128,9 +128,7 @@ def lesson_create(
         ]
         Lesson.objects.bulk_create(lessons)
         LessonStudent.objects.bulk_create(_new_rows(lessons, students, reminder_minutes_before))
-        events.announce(
-            events.lesson_created, lesson_ids=[x.id for x in lessons], teacher_id=teacher.id, actor=actor
-        )
+        events.announce(events.lesson_created, lesson_ids=[x.id for x in lessons], teacher_id=teacher.id, actor=actor)
         return SeriesResult(series=series, lessons=lessons)
 
 
@@ -289,7 +287,5 @@ def lesson_delete(*, teacher: TeacherProfile, lesson_id, apply_to_series: str | 
         Lesson.objects.filter(id__in=ids).delete()
         if series_mode and scope == "all" and not Lesson.objects.filter(series_id=lesson.series_id).exists():
             LessonSeries.objects.filter(id=lesson.series_id).delete()
-        events.announce(
-            events.lesson_deleted, lesson_ids=ids, teacher_id=teacher.id, actor=actor, snapshots=snapshots
-        )
+        events.announce(events.lesson_deleted, lesson_ids=ids, teacher_id=teacher.id, actor=actor, snapshots=snapshots)
         return len(ids)

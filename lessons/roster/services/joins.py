@@ -37,9 +37,7 @@ def link_create_or_restore(*, user: User, teacher: TeacherProfile, via: str) -> 
     if restored:
         TeacherStudentLink.objects.filter(pk=link.pk).update(archived_at=None, updated_at=timezone.now())
     if created or restored:
-        events.announce(
-            events.student_joined, teacher_id=teacher.pk, student_id=student.pk, via=via, restored=restored
-        )
+        events.announce(events.student_joined, teacher_id=teacher.pk, student_id=student.pk, via=via, restored=restored)
     return student, created or restored
 
 

@@ -30,9 +30,7 @@ def parent_relations_create(*, user: User, student: StudentProfile, teacher_ids:
         ignore_conflicts=True,
     )
     if new:
-        events.announce(
-            events.parent_joined, parent_id=parent.pk, student_id=student.pk, teacher_ids=new, via=via
-        )
+        events.announce(events.parent_joined, parent_id=parent.pk, student_id=student.pk, teacher_ids=new, via=via)
     return bool(new)
 
 
