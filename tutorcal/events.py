@@ -38,7 +38,7 @@ student_archived = Signal()
 student_restored = Signal()
 # teacher_id, student_id, subscription_id
 subscription_updated = Signal()
-# teacher_id, lesson_ids, imported, updated, series_created, source ("ics"|"google"): a calendar import committed
+# teacher_id, lesson_ids, imported, updated, series_created, source ("ics"|"google"): a calendar import
 # (one summary for the tutor instead of a message per lesson)
 calendar_imported = Signal()
 # user_id, role: the user registered (welcome message)

@@ -254,7 +254,7 @@ def import_events(
             result.imported += len(fresh)
         plan.flush()
         result.lesson_ids = [x.id for x in plan.lessons]
-        domain_events.send_on_commit(
+        domain_events.announce(
             domain_events.calendar_imported,
             teacher_id=teacher.id,
             lesson_ids=result.lesson_ids,
