@@ -21,7 +21,7 @@
 
   function render(target, spec) {
     var labels = spec.labels || [], series = spec.series || [];
-    var width = Math.max(target.clientWidth || 600, 300), height = spec.height || 220;
+    var width = spec.width || 600, height = spec.height || 220;  // viewBox units; the SVG scales to its box
     var pad = {top: 10, right: 10, bottom: 40, left: 44};
     var plotW = width - pad.left - pad.right, plotH = height - pad.top - pad.bottom;
     var totals = labels.map(function (_, i) {
@@ -30,7 +30,9 @@
         : Math.max.apply(null, series.map(function (ser) { return ser.values[i] || 0; }).concat([0]));
     });
     var max = niceMax(Math.max.apply(null, totals.concat([0])));
-    var svg = el("svg", {width: width, height: height + 20, role: "img", "aria-label": spec.title || "chart"});
+    var svg = el("svg", {viewBox: "0 0 " + width + " " + (height + 20), width: "100%", role: "img",
+      preserveAspectRatio: "xMinYMin meet", "aria-label": spec.title || "chart"});
+    var tick = spec.tick || function (label) { return label; };
     for (var t = 0; t <= 4; t++) {  // grid and y axis
       var y = pad.top + plotH - (plotH * t) / 4;
       svg.appendChild(el("line", {x1: pad.left, x2: width - pad.right, y1: y, y2: y, stroke: "#ddd"}));
@@ -55,7 +57,7 @@
       });
       if (i % every === 0) {
         svg.appendChild(el("text", {x: pad.left + i * slot + slot / 2, y: height - pad.bottom + 14,
-          "text-anchor": "middle", "font-size": 10}, label));
+          "text-anchor": "middle", "font-size": 10}, tick(label)));
       }
     });
     var lx = pad.left;  // legend

@@ -19,7 +19,9 @@
     "chart-error-rate": {labels: pick(data.requests, "time"), series: [
       {name: "error rate %", values: pick(data.requests, "errorRate"), color: "#ba2121"}]}
   };
+  function shortDate(label) { return /^\d{4}-\d{2}-\d{2}/.test(label) ? label.slice(5) : label; }
   Object.keys(charts).forEach(function (id) {
+    charts[id].tick = shortDate;
     var node = document.getElementById(id);
     if (node) window.BarChart.render(node, charts[id]);
   });
