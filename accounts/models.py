@@ -53,7 +53,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     telegram_id = models.BigIntegerField(unique=True, null=True, blank=True)
+    max_id = models.BigIntegerField(unique=True, null=True, blank=True, help_text="MAX messenger user id")
     email = models.EmailField(unique=True, null=True, blank=True)
+    email_verified = models.BooleanField(default=False)
+    language = models.CharField(max_length=8, default="ru", help_text="Language of e-mails (ru, en)")
     first_name = models.CharField(max_length=255, blank=True, default="")
     last_name = models.CharField(max_length=255, blank=True, default="")
     username = models.CharField(max_length=255, blank=True, default="", help_text="Telegram @username")
@@ -78,7 +81,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         name = f"{self.first_name} {self.last_name}".strip()
-        return name or self.email or (f"tg:{self.telegram_id}" if self.telegram_id else str(self.id))
+        if name or self.email:
+            return name or self.email
+        if self.telegram_id:
+            return f"tg:{self.telegram_id}"
+        return f"max:{self.max_id}" if self.max_id else str(self.id)
 
     @property
     def full_name(self) -> str:
@@ -233,6 +240,7 @@ class LoginSession(models.Model):
         LOGOUT = "logout"
         ACCOUNT_DELETED = "account_deleted"
         STAFF = "staff", "Ended by staff"
+        PASSWORD_RESET = "password_reset"
 
     sid = models.CharField(max_length=64, unique=True)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
@@ -283,3 +291,30 @@ class GoogleCalendarConnection(models.Model):
 
     class Meta:
         db_table = "google_calendar_connections"
+
+
+class EmailToken(models.Model):
+    """A secret sent by e-mail: the 4-digit sign-up code, the e-mail-link token or the password-reset token.
+    One live row per (user, purpose), so a reset never disturbs a pending sign-up code. Only an HMAC of the value
+    is stored, keyed with SECRET_KEY and bound to the user and purpose (accounts/services/email_codes.py)."""
+
+    class Purpose(models.TextChoices):
+        SIGNUP_CODE = "signup_code"
+        EMAIL_LINK = "email_link"
+        PASSWORD_RESET = "password_reset"
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_tokens")
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    value_hash = models.CharField(max_length=64)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "email_tokens"
+        constraints = [models.UniqueConstraint(fields=["user", "purpose"], name="uniq_email_token_user_purpose")]
+        indexes = [models.Index(fields=["expires_at"], name="email_token_expires_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} of {self.user_id}"

@@ -51,12 +51,12 @@ def user_json(user: User) -> dict:
     return {
         "id": str(user.id),
         "telegramId": user.telegram_id,
-        "maxId": None,
+        "maxId": str(user.max_id) if user.max_id is not None else None,
         "firstName": user.first_name,
         "lastName": user.last_name,
         "username": user.username,
         "email": user.email,
-        "emailVerified": False,
+        "emailVerified": user.email_verified,
         "isBetaTester": user.is_beta_tester,
         "timezone": user.timezone,
     }

@@ -24,6 +24,15 @@ STATUS_BY_CODE: dict[str, int] = {
     "TOTAL_LESSONS_REQUIRED": 400,
     "EXPIRES_AT_REQUIRED": 400,
     "STUDENT_HAS_NO_TEACHERS": 400,
+    # e-mail accounts (reference §2.5): codes and tokens
+    "PENDING_USER_NOT_FOUND": 400,
+    "ALREADY_VERIFIED": 400,
+    "NO_PENDING_CODE": 400,
+    "CODE_EXPIRED": 400,
+    "INVALID_CODE": 400,
+    "INVALID_TOKEN": 400,
+    "TOKEN_EXPIRED": 400,
+    "NO_ROLES": 400,
     # 400/413/415: a body or query we refuse to read (tutorcal.jsonbody, tutorcal.middleware)
     "INVALID_JSON": 400,
     "JSON_TOO_DEEP": 400,
@@ -50,8 +59,10 @@ STATUS_BY_CODE: dict[str, int] = {
     "REFRESH_ROLE_NOT_AVAILABLE": 401,
     "INVALID_CREDENTIALS": 401,
     "INVALID_ADMIN_SECRET": 401,
+    "INVALID_MAX_INIT_DATA": 401,
     # 403: not yours
     "ACCOUNT_DELETED": 403,
+    "EMAIL_NOT_VERIFIED": 403,
     "NOT_YOUR_CHILD": 403,
     "STUDENT_NOT_LINKED": 403,
     "ROLE_NOT_AVAILABLE": 403,
@@ -80,6 +91,11 @@ STATUS_BY_CODE: dict[str, int] = {
     "STUDENT_ALREADY_ON_LESSON": 409,
     "USER_EXISTS": 409,
     "ROLE_EXISTS": 409,
+    "EMAIL_ALREADY_EXISTS": 409,
+    "EMAIL_ALREADY_LINKED": 409,
+    "TELEGRAM_ALREADY_LINKED": 409,
+    "MAX_ACCOUNT_ALREADY_LINKED": 409,
+    "MAX_ALREADY_LINKED": 409,
     "LESSON_CANCELLED": 409,
     "ARCHIVE_EXPIRED": 409,
     # 410: it was there and is gone
@@ -101,6 +117,8 @@ MESSAGE_BY_CODE: dict[str, str] = {
     "REFRESH_ROLE_NOT_AVAILABLE": "ROLE_NOT_AVAILABLE",
     "UNAUTHORIZED": "Unauthorized",
     "INVALID_ADMIN_SECRET": "Invalid admin secret",  # the bot operator endpoints (reference-auth-bot.md)
+    # verify-code / resend-code answer an unknown userId with 400 USER_NOT_FOUND (401 elsewhere)
+    "PENDING_USER_NOT_FOUND": "USER_NOT_FOUND",
 }
 
 

@@ -47,6 +47,10 @@ user_registered = Signal()
 user_deleted = Signal()
 # user_id, session: the login session `session` (the tokens' sid) was ended by logout
 session_ended = Signal()
+# user_id, kind: "signup_code"|"email_link"|"password_reset", secret: the plain code or token, email: the address,
+# language: "ru"|"en". Announced inside the service's transaction: the receiver queues the mail in
+# that transaction and must never store `secret` in clear.
+email_requested = Signal()
 
 
 def announce(signal: Signal, **kwargs) -> None:

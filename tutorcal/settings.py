@@ -318,3 +318,28 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")  # Bearer token for /metric
 METRICS_ALLOWED_NETWORKS = env.list(
     "METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
 )
+
+# E-mail (sent by the worker from the outbox): EMAIL_URL as django-environ reads it, smtp://user:pass@host:587,
+# smtp+tls://… (STARTTLS), smtp+ssl://… (implicit TLS); certificates are verified. Unset = console backend.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tutors Calendar <noreply@tutorscalendar.ru>")
+# E-mail accounts (accounts/services/email_auth.py): wrong codes per code, lifetimes, throttles.
+EMAIL_CODE_MAX_ATTEMPTS = env.int("EMAIL_CODE_MAX_ATTEMPTS", default=5)
+EMAIL_CODE_TTL = env.int("EMAIL_CODE_TTL", default=600)
+EMAIL_LINK_TTL = env.int("EMAIL_LINK_TTL", default=86400)
+PASSWORD_RESET_TTL = env.int("PASSWORD_RESET_TTL", default=3600)
+EMAIL_PENDING_SIGNUP_TTL = env.int("EMAIL_PENDING_SIGNUP_TTL", default=86400)
+EMAIL_SEND_ADDRESS_THROTTLE_RATE = env.str("EMAIL_SEND_ADDRESS_THROTTLE_RATE", default="5/hour")
+EMAIL_SEND_IP_THROTTLE_RATE = env.str("EMAIL_SEND_IP_THROTTLE_RATE", default="20/hour")
+EMAIL_LOGIN_ADDRESS_THROTTLE_RATE = env.str("EMAIL_LOGIN_ADDRESS_THROTTLE_RATE", default="10/hour")
+EMAIL_LOGIN_IP_THROTTLE_RATE = env.str("EMAIL_LOGIN_IP_THROTTLE_RATE", default="60/hour")
+
+# MAX messenger: initData is checked like Telegram's but keyed with MAX_BOT_TOKEN; no token = MAX sign-in and bot off.
+MAX_BOT_TOKEN = env.str("MAX_BOT_TOKEN", default="")
+MAX_BOT_USERNAME = env.str("MAX_BOT_USERNAME", default="")  # the open_app button's web_app
+MAX_API_BASE_URL = env.str("MAX_API_BASE_URL", default="https://platform-api.max.ru").rstrip("/")
+MAX_WEBHOOK_SECRET = env.str("MAX_WEBHOOK_SECRET", default="")  # MAX sends it in X-Max-Bot-Api-Secret
+MAX_INIT_DATA_MAX_AGE = env.int("MAX_INIT_DATA_MAX_AGE", default=TELEGRAM_INIT_DATA_MAX_AGE)
+if not DEBUG and MAX_BOT_TOKEN and len(MAX_WEBHOOK_SECRET) < 24:
+    raise ImproperlyConfigured("MAX_BOT_TOKEN is set: MAX_WEBHOOK_SECRET must be at least 24 characters")
