@@ -341,5 +341,5 @@ MAX_BOT_USERNAME = env.str("MAX_BOT_USERNAME", default="")  # the open_app butto
 MAX_API_BASE_URL = env.str("MAX_API_BASE_URL", default="https://platform-api.max.ru").rstrip("/")
 MAX_WEBHOOK_SECRET = env.str("MAX_WEBHOOK_SECRET", default="")  # MAX sends it in X-Max-Bot-Api-Secret
 MAX_INIT_DATA_MAX_AGE = env.int("MAX_INIT_DATA_MAX_AGE", default=TELEGRAM_INIT_DATA_MAX_AGE)
-if not DEBUG and MAX_BOT_TOKEN and len(MAX_WEBHOOK_SECRET) < 24:
-    raise ImproperlyConfigured("MAX_BOT_TOKEN is set: MAX_WEBHOOK_SECRET must be at least 24 characters")
+if not DEBUG and MAX_BOT_TOKEN and (len(MAX_WEBHOOK_SECRET) < 24 or MAX_WEBHOOK_SECRET.startswith("change-me")):
+    raise ImproperlyConfigured("MAX_BOT_TOKEN is set: MAX_WEBHOOK_SECRET must be a real secret of 24+ characters")
