@@ -14,6 +14,7 @@ class EventType(models.TextChoices):
     LESSON_CANCELLED = "lesson_cancelled"
     LESSON_REMINDER = "lesson_reminder"
     LESSON_PROMPT = "lesson_prompt"  # "How did it go?" to the tutor when a lesson ends
+    LESSON_REPORT = "lesson_report"  # the tutor's report on a lesson, to students who enable lesson reports
     NEW_STUDENT = "new_student"
     WELCOME = "welcome"
     TEST = "test"
@@ -31,6 +32,9 @@ PREFERENCE_FIELDS = {
     EventType.NEW_STUDENT: "new_student_enabled",
 }
 # Service messages are not behind the master switch (reference §3.3) but never go to a chat that blocked us.
+# Lesson messages behind the master switch only; their own switch lives elsewhere (a lesson report: the student's
+# enableLessonReports, or the parent relation's flag), checked by the producer.
+MASTER_ONLY_EVENTS = {EventType.LESSON_REPORT}
 SERVICE_EVENTS = {EventType.WELCOME, EventType.NEW_STUDENT, EventType.TEST, EventType.SUPPORT_REPLY}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from tutorcal import events
 
-from .services import notify, welcomes
+from .services import notify, reports, welcomes
 
 
 def on_lesson_created(sender, *, lesson_ids, **kwargs):
@@ -32,6 +32,10 @@ def on_lesson_cancelled(sender, *, lesson_ids, actor="teacher", student_ids=None
 
 def on_lesson_deleted(sender, *, teacher_id, snapshots=None, **kwargs):
     notify.notify_lessons_deleted(teacher_id=teacher_id, snapshots=snapshots or [])
+
+
+def on_lesson_report_written(sender, *, lesson_id, **kwargs):
+    reports.notify_lesson_report(lesson_id=lesson_id)
 
 
 def on_student_joined(sender, *, teacher_id, student_id, via="web", restored=False, **kwargs):
@@ -58,6 +62,7 @@ def connect() -> None:
         (events.lesson_students_added, on_lesson_students_added),
         (events.lesson_updated, on_lesson_updated),
         (events.lesson_cancelled, on_lesson_cancelled),
+        (events.lesson_report_written, on_lesson_report_written),
         (events.lesson_deleted, on_lesson_deleted),
         (events.student_joined, on_student_joined),
         (events.calendar_imported, on_calendar_imported),

@@ -290,6 +290,16 @@ def student_cancelled(l: dict, student_name: str, tz: str, whole_lesson: bool) -
     return f"❌ <b>{e(student_name)}</b> {what}\n\n" + _lesson_block(l["subject"], l["start"], tz, None, None)
 
 
+def lesson_report(l: dict, report: str, tz: str, child: str | None = None) -> str:  # noqa: E741
+    return (
+        "📝 <b>Отчёт о занятии</b>"
+        + about(child)
+        + "\n\n"
+        + _lesson_block(l["subject"], l["start"], tz, l["teacher"], None)
+        + f"\n\n{e(report)}"
+    )
+
+
 def reminder(l: dict, tz: str, minutes: int, child: str | None = None) -> str:  # noqa: E741
     if minutes % 60 == 0 and minutes >= 60:
         hours = minutes // 60

@@ -26,6 +26,8 @@ lesson_cancelled = Signal()
 lesson_deleted = Signal()
 # lesson_ids, teacher_id, actor
 lesson_completed = Signal()
+# lesson_id, teacher_id: the tutor wrote the lesson's report (write-once), for students who want reports
+lesson_report_written = Signal()
 # lesson_id, teacher_id, student_ids: students newly added to an existing lesson
 lesson_students_added = Signal()
 # teacher_id, student_id, via: "telegram"|"web"|"invitation", restored: bool

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from ..models import PREFERENCE_FIELDS, SERVICE_EVENTS, EventType, Outbox, UserNotificationSettings
+from ..models import MASTER_ONLY_EVENTS, PREFERENCE_FIELDS, SERVICE_EVENTS, EventType, Outbox, UserNotificationSettings
 
 logger = logging.getLogger(__name__)
 
@@ -85,4 +85,6 @@ def gate(row: UserNotificationSettings | None, event_type: str) -> bool:
     if row is None or not row.notifications_enabled:
         return False
     column = PREFERENCE_FIELDS.get(event_type)
-    return bool(column and getattr(row, column))
+    if column is None:
+        return event_type in MASTER_ONLY_EVENTS
+    return bool(getattr(row, column))

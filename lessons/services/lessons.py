@@ -200,7 +200,8 @@ def lesson_update(
         if "teacher_note" in data:
             lesson.teacher_note = data["teacher_note"]
             lesson.teacher_note_updated_at = now
-        if data.get("lesson_report") and not lesson.lesson_report:  # write-once
+        report_written = bool(data.get("lesson_report")) and not lesson.lesson_report
+        if report_written:  # write-once
             lesson.lesson_report = data["lesson_report"]
 
         for target in targets:
@@ -266,6 +267,8 @@ def lesson_update(
             )
         if newly_done:  # the same announcement as the completion route: stats, pushes, prompts
             events.announce(events.lesson_completed, lesson_ids=[lesson.id], teacher_id=teacher.id, actor=actor)
+        if report_written:
+            events.announce(events.lesson_report_written, lesson_id=lesson.id, teacher_id=teacher.id)
         for lid, sids in added.items():
             events.announce(events.lesson_students_added, lesson_id=lid, teacher_id=teacher.id, student_ids=sids)
         return lesson
