@@ -35,9 +35,7 @@ def notify_lesson_report(*, lesson_id) -> int:
                 event_type=EventType.LESSON_REPORT,
                 recipient=aud.user,
                 key=dedupe_key(EventType.LESSON_REPORT, aud.user.pk, item["id"], None, *extra),
-                text=texts.lesson_report(
-                    item, lesson.lesson_report, aud.user.timezone, aud.child if is_parent else None
-                ),
+                text=texts.lesson_report(item, lesson.lesson_report, aud.user.timezone, child),
                 markup=texts.webapp_markup(texts.BTN_SCHEDULE),
                 lesson_id=item["id"],
                 lesson_start=item["start"],
