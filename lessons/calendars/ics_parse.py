@@ -51,7 +51,9 @@ class SourceEvent:
     @property
     def meeting_url(self) -> str | None:
         loc = (self.location or "").strip()
-        return loc[:500] if loc.lower().startswith(("http://", "https://")) else None
+        if not loc.lower().startswith(("http://", "https://")) or any(ch.isspace() for ch in loc) or len(loc) > 500:
+            return None  # "Skype: …", free text or something that is not one URL stays in the description only
+        return loc
 
 
 @dataclass

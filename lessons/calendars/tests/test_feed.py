@@ -204,3 +204,16 @@ def test_feed_query_count_is_the_same_for_1_and_n_lessons(api, client, tutor, st
     with CaptureQueriesContext(connection) as many:
         assert len(events_of(client.get(path))) == 13
     assert len(many) == len(one) <= 5, [q["sql"] for q in many.captured_queries]
+
+
+def test_text_is_escaped_and_long_lines_folded_so_parsers_read_back_the_exact_values(api, client, tutor, make_student):
+    name = "Русский язык; сочинения, диктанты \\ ЕГЭ " + "очень длинное название " * 6
+    subject = Subject.objects.create(teacher=tutor.profile, name=name[:100], code="ru", color_hex="#2563EB")
+    pupil = make_student("Анна-Мария", "О'Нил, мл.", teacher=tutor)
+    lesson = add_lesson(tutor, [pupil], subject=subject, meeting_url="https://meet.example/a,b;c")
+    response = client.get(feed_path(api, tutor))
+    assert all(len(line) <= 75 for line in response.content.split(b"\r\n"))
+    event = events_of(response)[f"{lesson.id}@tutorcal"]
+    assert str(event["SUMMARY"]) == f"{name[:100]} — Анна-Мария О'Нил, мл."
+    assert str(event["LOCATION"]) == "https://meet.example/a,b;c"
+    assert str(event["DESCRIPTION"]) == "Ученики: Анна-Мария О'Нил, мл.\nСсылка на занятие: https://meet.example/a,b;c"

@@ -356,3 +356,14 @@ def test_import_does_not_send_a_new_lesson_message_per_lesson(api, tutor, studen
         events.calendar_imported.disconnect(on_imported)
     assert [name for name, _ in seen] == ["imported"]
     assert seen[0][1]["imported"] == 9 and seen[0][1]["teacher_id"] == tutor.profile.id
+
+
+def test_only_a_single_http_url_location_becomes_the_meeting_link(api, tutor):
+    content = ics(
+        vevent("u1@x", "20270110T100000Z", "20270110T110000Z", "LOCATION:https://zoom.us/j/1\r\n"),
+        vevent("u2@x", "20270111T100000Z", "20270111T110000Z", "LOCATION:https://zoom.us/j/1 или кабинет 5\r\n"),
+        vevent("u3@x", "20270112T100000Z", "20270112T110000Z", "LOCATION:Skype: tutor\r\n"),
+    )
+    import_(api(tutor), [{"uid": u} for u in ("u1@x", "u2@x", "u3@x")], content=content)
+    links = dict(Lesson.objects.values_list("source_uid", "meeting_url"))
+    assert links == {"u1@x": "https://zoom.us/j/1", "u2@x": None, "u3@x": None}
