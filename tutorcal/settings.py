@@ -343,3 +343,4 @@ MAX_WEBHOOK_SECRET = env.str("MAX_WEBHOOK_SECRET", default="")  # MAX sends it i
 MAX_INIT_DATA_MAX_AGE = env.int("MAX_INIT_DATA_MAX_AGE", default=TELEGRAM_INIT_DATA_MAX_AGE)
 if not DEBUG and MAX_BOT_TOKEN and (len(MAX_WEBHOOK_SECRET) < 24 or MAX_WEBHOOK_SECRET.startswith("change-me")):
     raise ImproperlyConfigured("MAX_BOT_TOKEN is set: MAX_WEBHOOK_SECRET must be a real secret of 24+ characters")
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["SupportStatusEnum"] = "staff.models.SupportMessage.Status"

@@ -1,11 +1,11 @@
 """/api/admin/requests/*: request insight for the admin panel (SQL aggregates over the request log)."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from ..selectors import requests as req
+from . import outputs as out
 from . import params
 from .admin_views import TAGS, AdminView
 
@@ -47,28 +47,28 @@ def _page(qs, q, *, with_users=False):
 
 
 class EndpointLogsView(AdminView):
-    @extend_schema(parameters=[params.EndpointLogsIn], responses=OpenApiTypes.OBJECT, tags=TAGS)
+    @extend_schema(parameters=[params.EndpointLogsIn], responses=out.LogsPageOut, tags=TAGS)
     def get(self, request):
         q = params.parse(params.EndpointLogsIn, request)
         return _page(req.logs(method=q["method"], path=q["path"]), q)
 
 
 class LogsView(AdminView):
-    @extend_schema(parameters=[params.LogsIn], responses=OpenApiTypes.OBJECT, tags=TAGS)
+    @extend_schema(parameters=[params.LogsIn], responses=out.LogsPageOut, tags=TAGS)
     def get(self, request):
         q = params.parse(params.LogsIn, request)
         return _page(req.logs(status=q["status"]), q)
 
 
 class ErrorsView(AdminView):
-    @extend_schema(parameters=[params.PageIn], responses=OpenApiTypes.OBJECT, tags=TAGS)
+    @extend_schema(parameters=[params.PageIn], responses=out.LogsPageOut, tags=TAGS)
     def get(self, request):
         q = params.parse(params.PageIn, request)
         return _page(req.logs(status="error"), q)
 
 
 class LogsDetailedView(AdminView):
-    @extend_schema(parameters=[params.LogsDetailedIn], responses=OpenApiTypes.OBJECT, tags=TAGS)
+    @extend_schema(parameters=[params.LogsDetailedIn], responses=out.DetailedLogsPageOut, tags=TAGS)
     def get(self, request):
         q = params.parse(params.LogsDetailedIn, request)
         qs = req.logs(
@@ -83,7 +83,7 @@ class LogsDetailedView(AdminView):
 
 
 class ChartView(AdminView):
-    @extend_schema(parameters=[params.ChartIn], responses=OpenApiTypes.OBJECT, tags=TAGS)
+    @extend_schema(parameters=[params.ChartIn], responses=out.ChartPointOut(many=True), tags=TAGS)
     def get(self, request):
         q = params.parse(params.ChartIn, request)
         return Response(req.chart(q["range"], interval=q["interval"], user=q.get("user")))

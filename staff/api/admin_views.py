@@ -3,7 +3,6 @@ Every route but login and analytics/track needs a staff token (staff/tokens.py).
 
 import json
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
@@ -15,8 +14,10 @@ from accounts.authentication import ProfileJWTAuthentication
 from tutorcal.errors import parse_uuid
 
 from .. import services
+from ..models import SupportMessage
 from ..selectors import analytics, support, usage
 from ..selectors.common import today
+from . import outputs as out
 from . import params
 from .authentication import IsStaffToken, StaffTokenAuthentication
 from .throttles import AdminLoginThrottle, AnalyticsThrottle
@@ -55,7 +56,7 @@ class LoginView(APIView):
 
 
 class MeView(AdminView):
-    @extend_schema(responses=_obj("AdminMe", admin=serializers.DictField()), tags=TAGS)
+    @extend_schema(responses=out.AdminMeOut, tags=TAGS)
     def get(self, request):
         p = request.auth
         return Response({"admin": {k: p[k] for k in ("sub", "login", "type", "iat", "exp")}})
@@ -95,13 +96,13 @@ class RegistrationsView(AdminView):
 
 
 class ReferralsView(AdminView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, tags=TAGS)
+    @extend_schema(responses=out.ReferralOut(many=True), tags=TAGS)
     def get(self, request):
         return Response(usage.referral_sources())
 
 
 class UsersView(AdminView):
-    @extend_schema(parameters=[params.UsersIn], responses=OpenApiTypes.OBJECT, tags=TAGS)
+    @extend_schema(parameters=[params.UsersIn], responses=out.UsersPageOut, tags=TAGS)
     def get(self, request):
         q = params.parse(params.UsersIn, request)
         rows, total = usage.users_page(role=q["role"], page=q["page"], limit=q["limit"])
@@ -169,7 +170,7 @@ class TrackView(APIView):
 
 
 class EventsView(AdminView):
-    @extend_schema(parameters=[params.EventsIn], responses=OpenApiTypes.OBJECT, tags=TAGS)
+    @extend_schema(parameters=[params.EventsIn], responses=out.EventsPageOut, tags=TAGS)
     def get(self, request):
         q = params.parse(params.EventsIn, request)
         qs = analytics.events(event_name=q.get("eventName"))
@@ -179,7 +180,7 @@ class EventsView(AdminView):
 
 
 class TopEventsView(AdminView):
-    @extend_schema(parameters=[params.RangeIn], responses=OpenApiTypes.OBJECT, tags=TAGS)
+    @extend_schema(parameters=[params.RangeIn], responses=out.TopEventOut(many=True), tags=TAGS)
     def get(self, request):
         return Response(analytics.top_events(params.parse(params.RangeIn, request)["range"]))
 
@@ -213,7 +214,7 @@ def support_json(m) -> dict:
 
 
 class SupportListView(AdminView):
-    @extend_schema(parameters=[params.SupportListIn], responses=OpenApiTypes.OBJECT, tags=TAGS)
+    @extend_schema(parameters=[params.SupportListIn], responses=out.SupportPageOut, tags=TAGS)
     def get(self, request):
         q = params.parse(params.SupportListIn, request)
         qs = support.queue(status=q.get("status"))
@@ -229,12 +230,12 @@ class SupportCountView(AdminView):
 
 
 class SupportPatchIn(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["new", "in_progress", "resolved", "closed"], required=False)
+    status = serializers.ChoiceField(choices=SupportMessage.Status.choices, required=False)
     adminNotes = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
 
 
 class SupportPatchView(AdminView):
-    @extend_schema(request=SupportPatchIn, responses=OpenApiTypes.OBJECT, tags=TAGS)
+    @extend_schema(request=SupportPatchIn, responses=out.AdminSupportOut, tags=TAGS)
     def patch(self, request, message_id):
         data = params.parse_body(SupportPatchIn, request)
         row = services.support_message_update(

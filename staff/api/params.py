@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..models import SupportMessage
 from ..selectors.common import MAX_DAYS_BY_INTERVAL, MAX_RANGE_DAYS, date_range, last_days, tz
 
 MAX_LIMIT = 200
@@ -122,7 +123,7 @@ class UsersIn(PageIn):
 
 
 class SupportListIn(PageIn):
-    status = serializers.ChoiceField(choices=["new", "in_progress", "resolved", "closed"], required=False)
+    status = serializers.ChoiceField(choices=SupportMessage.Status.choices, required=False)
 
 
 def parse(serializer_class, request):

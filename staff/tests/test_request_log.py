@@ -168,3 +168,14 @@ def test_metrics_accept_the_token_and_refuse_a_wrong_one(settings):
     assert ok.status_code == 200
     bad = Client().get("/metrics", REMOTE_ADDR="203.0.113.7", HTTP_AUTHORIZATION="Bearer nope")
     assert bad.status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_requests_served_by_daphne_async_stack_are_recorded_too():
+    from asgiref.sync import sync_to_async
+    from django.test import AsyncClient
+
+    response = await AsyncClient().post("/api/bot/webhook", data={"update_id": 1}, content_type="application/json")
+    assert response.status_code == 403  # no webhook secret: refused, and still logged
+    [row] = await sync_to_async(stored)()
+    assert (row.method, row.path, row.status_code) == ("POST", "/api/bot/webhook", 403)
