@@ -48,6 +48,8 @@ def test_children_and_detail_cover_only_related_teachers(api, tutor, student, pa
     assert child["childId"] == str(student.id)
     assert [t["teacherId"] for t in child["teachers"]] == [str(tutor.id)]
     assert child["stats"]["totalLessonsAttended"] == 1
+    # the list's debt counts only related teachers (the unrelated tutor's 5000 stays hidden)
+    assert child["debt"] == {"hasDebt": True, "unpaidLessonsCount": 1, "unpaidAmountRub": 800}
     detail = client.get(f"/api/parents/me/children/{student.id}").json()
     assert detail["debt"] == {"hasDebt": True, "unpaidLessonsCount": 1, "unpaidAmountRub": 800}
     assert detail["stats"]["byTeacher"][0]["teacherId"] == str(tutor.id) and len(detail["stats"]["byTeacher"]) == 1

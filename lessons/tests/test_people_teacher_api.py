@@ -337,3 +337,25 @@ def selectors_iso(value):
     from tutorcal.timeutil import iso
 
     return iso(value)
+
+
+def test_student_cards_carry_the_package_and_the_last_and_next_lesson(api, tutor, student, stranger_tutor):
+    held = LessonFactory(
+        teacher=tutor.profile, students=[student.profile], days=-3, status="done", attendance="attended"
+    )
+    LessonFactory(teacher=tutor.profile, students=[student.profile], days=-1, status="cancelled")  # not "last"
+    upcoming = LessonFactory(teacher=tutor.profile, students=[student.profile], days=2)
+    LessonFactory(teacher=tutor.profile, students=[student.profile], days=9)
+    LessonFactory(teacher=stranger_tutor.profile, students=[student.profile], days=1)  # another tutor's: unseen
+    Subscription.objects.create(
+        teacher=tutor.profile, student=student.profile, type="lessons", total_lessons=8, used_lessons=3
+    )
+    (card,) = api(tutor).get("/api/teachers/me/students").json()["students"]
+    assert card["lastLessonAt"][:16] == held.start_at.strftime("%Y-%m-%dT%H:%M")
+    assert card["nextLessonAt"][:16] == upcoming.start_at.strftime("%Y-%m-%dT%H:%M")
+    assert card["subscription"]["remainingLessons"] == 5 and card["subscription"]["totalLessons"] == 8
+
+
+def test_a_card_without_lessons_or_package_has_nulls(api, tutor, student):
+    (card,) = api(tutor).get("/api/teachers/me/students").json()["students"]
+    assert card["lastLessonAt"] is None and card["nextLessonAt"] is None and card["subscription"] is None

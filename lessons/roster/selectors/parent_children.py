@@ -8,6 +8,7 @@ from accounts.models import (
     ParentStudentRelation,
 )
 from lessons.roster.selectors.links import visible_relations
+from lessons.selectors.debts import agg_debt_json
 from lessons.selectors.stats import attendance_json, stats_aggregates, subjects_by, teacher_name, user_info
 from lessons.selectors.student_lessons import child_rows, parent_visible_rows
 
@@ -41,6 +42,7 @@ def parent_children(*, parent_id: uuid.UUID) -> list[dict]:
         }
     for sid, child in children.items():
         child["stats"] = attendance_json(aggs.get(sid))
+        child["debt"] = agg_debt_json(aggs.get(sid))  # an addition over the reference: the list shows who owes
     return list(children.values())
 
 

@@ -6,7 +6,7 @@ import zoneinfo
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -27,13 +27,20 @@ from lessons.selectors.stats import (
     teacher_rows,
     user_info,
 )
-from subscriptions.selectors import active_subscription, subscription_json
+from subscriptions.selectors import active_subscription, subscription_json, subscriptions_by_student
 from tutorcal.timeutil import iso
 
 
+def _last_next_aggregates(now: datetime) -> dict:
+    """Per group: the last lesson that took place (not cancelled) and the next planned one the student attends."""
+    held = Q(lesson__start_at__lt=now) & ~Q(lesson__status="cancelled") & ~Q(attendance="cancelled")
+    upcoming = Q(lesson__start_at__gte=now, lesson__status="planned") & ~Q(attendance="cancelled")
+    return {"last_at": Max("lesson__start_at", filter=held), "next_at": Min("lesson__start_at", filter=upcoming)}
+
+
 def _stats_and_subjects_by_student(teacher_id: uuid.UUID, student_ids: list) -> tuple[dict, dict]:
-    """ONE grouped query (student × subject) giving per-student aggregates and distinct subjects; the Python
-    side only sums the few (student, subject) groups, never lesson rows."""
+    """ONE grouped query (student × subject) giving per-student aggregates, last/next lesson times and distinct
+    subjects; the Python side only sums the few (student, subject) groups, never lesson rows."""
     aggs: dict = {}
     subjects: dict = defaultdict(list)
     if not student_ids:
@@ -42,13 +49,19 @@ def _stats_and_subjects_by_student(teacher_id: uuid.UUID, student_ids: list) -> 
         teacher_rows(teacher_id)
         .filter(student_id__in=student_ids)
         .values("student_id", "lesson__subject_id", "lesson__subject__name", "lesson__subject__color_hex")
-        .annotate(**stats_aggregates())
+        .annotate(**stats_aggregates(), **_last_next_aggregates(timezone.now()))
         .order_by("student_id", "lesson__subject__name")
     )
     for g in groups:
-        total = aggs.setdefault(g["student_id"], dict.fromkeys(stats_aggregates(), 0))
-        for key in total:
+        total = aggs.setdefault(
+            g["student_id"], {**dict.fromkeys(stats_aggregates(), 0), "last_at": None, "next_at": None}
+        )
+        for key in stats_aggregates():
             total[key] += g[key] or 0
+        if g["last_at"] and (total["last_at"] is None or g["last_at"] > total["last_at"]):
+            total["last_at"] = g["last_at"]
+        if g["next_at"] and (total["next_at"] is None or g["next_at"] < total["next_at"]):
+            total["next_at"] = g["next_at"]
         if g["lesson__subject_id"] is not None:
             subjects[g["student_id"]].append(
                 {
@@ -61,14 +74,16 @@ def _stats_and_subjects_by_student(teacher_id: uuid.UUID, student_ids: list) -> 
 
 
 def teacher_student_cards(*, teacher_id: uuid.UUID) -> dict:
-    """{students:[StudentCard], archivedCount} in four queries whatever the number of students/lessons."""
+    """{students:[StudentCard], archivedCount} in five queries whatever the number of students/lessons."""
     links = list(
         TeacherStudentLink.objects.filter(teacher_id=teacher_id, archived_at__isnull=True)
         .select_related("student__user")
         .order_by("created_at", "id")
     )
     archived_count = TeacherStudentLink.objects.filter(teacher_id=teacher_id, archived_at__isnull=False).count()
-    aggs, subjects = _stats_and_subjects_by_student(teacher_id, [link.student_id for link in links])
+    ids = [link.student_id for link in links]
+    aggs, subjects = _stats_and_subjects_by_student(teacher_id, ids)
+    packages = subscriptions_by_student(teacher_id, ids)
     students = [
         {
             "studentId": str(link.student_id),
@@ -77,6 +92,10 @@ def teacher_student_cards(*, teacher_id: uuid.UUID) -> dict:
             "subjects": subjects.get(link.student_id, []),
             "stats": attendance_json(aggs.get(link.student_id)),
             "debt": agg_debt_json(aggs.get(link.student_id)),
+            # Additions over the reference (the built-in Mini App's list): the package and the last/next lesson.
+            "subscription": subscription_json(packages.get(link.student_id)),
+            "lastLessonAt": iso((aggs.get(link.student_id) or {}).get("last_at")),
+            "nextLessonAt": iso((aggs.get(link.student_id) or {}).get("next_at")),
             "createdAt": iso(link.created_at),
         }
         for link in links

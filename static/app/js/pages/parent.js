@@ -13,9 +13,8 @@ async function children(ctx) {
   const page = livePage(async () => {
     const list = await get('/parents/me/children');
     if (!list.length) return empty(t('parent.no_children'));
-    const details = await Promise.all(list.map((c) => get(childPath(c.childId)).catch(() => null)));
-    return h('ul', { class: 'list' }, ...list.map((c, i) => {
-      const debt = details[i] && details[i].debt;
+    return h('ul', { class: 'list' }, ...list.map((c) => {
+      const debt = c.debt;
       return h('li', {}, link('/child/' + c.childId, { class: 'list-item', dataset: { childId: c.childId } },
         h('div', { class: 'row' }, h('strong', {}, personName(c.childUser)),
           debt ? (debt.hasDebt ? badge(t('debt.amount', { amount: money(debt.unpaidAmountRub) }), 'bad debt') : badge(t('debt.none'), 'good debt')) : null),

@@ -362,40 +362,23 @@ async function newLessonPage(ctx) {
   return { el: f, after: f.activateMain };
 }
 
-// Last and next lesson per student from one window of the calendar (one request, not one per student).
-async function lessonWindow() {
-  const lessons = await get('/teachers/me/lessons' + qs({ from: addDays(today(), -180), to: addDays(today(), 180) }));
-  const now = new Date().toISOString();
-  const last = new Map();
-  const next = new Map();
-  lessons.sort((a, b) => a.startAt.localeCompare(b.startAt));
-  for (const l of lessons) {
-    if (l.status === 'cancelled') continue;
-    for (const s of l.students || []) {
-      if (l.startAt < now) last.set(s.studentId, l.startAt);
-      else if (!next.has(s.studentId)) next.set(s.studentId, l.startAt);
-    }
-  }
-  return { last, next };
-}
-
 async function studentsPage(ctx) {
   ctx.title(t('tab.students'));
   const page = livePage(async () => {
-    const [list, win] = await Promise.all([get('/teachers/me/students'), lessonWindow()]);
+    // One request: the cards carry debt, package and last/next lesson.
+    const list = await get('/teachers/me/students');
     const head = h('div', { class: 'buttons' }, link('/invite', { class: 'btn primary' }, t('invite.button')),
       list.archivedCount ? link('/students/archived', { class: 'btn secondary' }, t('students.archived_n', { n: list.archivedCount })) : null);
     if (!list.students.length) return [head, empty(t('students.empty'))];
-    const packages = await Promise.all(list.students.map((s) => get(studentPath(s.studentId) + '/has-subscription').catch(() => null)));
-    return [head, h('ul', { class: 'list' }, ...list.students.map((s, i) => {
-      const pkg = packages[i] && packages[i].hasSubscription ? packages[i].subscription : null;
+    return [head, h('ul', { class: 'list' }, ...list.students.map((s) => {
+      const pkg = s.subscription;
       return h('li', {}, link('/students/' + s.studentId, { class: 'list-item', dataset: { studentId: s.studentId } },
         h('div', { class: 'row' }, h('strong', {}, personName(s.studentUser)),
           s.debt.hasDebt ? badge(t('debt.amount', { amount: money(s.debt.unpaidAmountRub) }), 'bad debt') : badge(t('debt.none'), 'good debt')),
         h('div', { class: 'meta hint' },
-          pkg ? h('span', {}, t('package.left', { n: pkg.remainingLessons ?? '∞' })) : null,
-          h('span', {}, t('students.last', { when: win.last.has(s.studentId) ? fmtDay(win.last.get(s.studentId)) : '—' })),
-          h('span', {}, t('students.next', { when: win.next.has(s.studentId) ? fmtWhen(win.next.get(s.studentId)) : '—' })))));
+          pkg ? h('span', {}, pkg.type === 'lessons' ? t('package.left', { n: pkg.remainingLessons }) : t('package.until', { date: fmtDate(pkg.expiresAt) })) : null,
+          h('span', {}, t('students.last', { when: s.lastLessonAt ? fmtDay(s.lastLessonAt) : '—' })),
+          h('span', {}, t('students.next', { when: s.nextLessonAt ? fmtWhen(s.nextLessonAt) : '—' })))));
     }))];
   });
   await page.ready;
@@ -457,9 +440,13 @@ async function studentPage(ctx) {
   const sid = ctx.params.id;
   ctx.title(t('student.title'));
   const page = livePage(async () => {
-    const [s, lessons, parents, debt, archivedSubs] = await Promise.all([
+    const [s, lessons, parents] = await Promise.all([
       get(studentPath(sid)), get(studentPath(sid) + '/lessons'), get(studentPath(sid) + '/parents'),
-      get(studentPath(sid) + '/debt'), get(studentPath(sid) + '/subscriptions/archived').catch(() => []),
+    ]);
+    // Only what the card shows: the unpaid lessons when there is a debt, removed packages when none is active.
+    const [debt, archivedSubs] = await Promise.all([
+      s.debt.hasDebt ? get(studentPath(sid) + '/debt') : { lessons: [] },
+      s.subscription ? [] : get(studentPath(sid) + '/subscriptions/archived').catch(() => []),
     ]);
     ctx.title(personName(s.studentUser));
     const now = new Date().toISOString();
