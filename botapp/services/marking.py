@@ -41,21 +41,30 @@ def parse_mark_callback(data: str) -> tuple[uuid.UUID, uuid.UUID, str] | None:
         return None
 
 
-def active_subscription_students(*, teacher_id, student_ids) -> set:
-    """Students of this teacher whose subscription can pay for a lesson now (one query)."""
-    from subscriptions.selectors import is_active, subscriptions_by_student
+def _unmarked_rows(lesson: Lesson) -> list:
+    return [r for r in lesson.lesson_students.all() if r.attendance == LessonStudent.Attendance.UNKNOWN]
 
+
+def active_subscription_pairs(lessons: list[Lesson]) -> set[tuple]:
+    """{(teacher_id, student_id)} whose subscription can pay for a lesson now, for the unmarked students of
+    all `lessons` in ONE query (a prompt offers "paid from the package" only to them)."""
+    from subscriptions.selectors import is_active, non_deleted
+
+    pairs = {(lesson.teacher_id, r.student_id) for lesson in lessons for r in _unmarked_rows(lesson)}
+    if not pairs:
+        return set()
     now = timezone.now()
-    return {sid for sid, sub in subscriptions_by_student(teacher_id, student_ids).items() if is_active(sub, now)}
+    subs = non_deleted().filter(teacher_id__in={t for t, _ in pairs}, student_id__in={s for _, s in pairs})
+    return {(x.teacher_id, x.student_id) for x in subs if (x.teacher_id, x.student_id) in pairs and is_active(x, now)}
 
 
-def prompt_render(lesson: Lesson, tz: str) -> tuple[str, dict | None]:
-    """The 'How did it go?' text with each student's state, and buttons for students not marked yet."""
+def prompt_render(lesson: Lesson, tz: str, *, paying_pairs: set[tuple] | None = None) -> tuple[str, dict | None]:
+    """The 'How did it go?' text with each student's state, and buttons for students not marked yet.
+    `paying_pairs` (from active_subscription_pairs over many lessons) saves the query per lesson."""
     rows = [r for r in lesson.lesson_students.all() if r.attendance != LessonStudent.Attendance.CANCELLED]
-    subs = active_subscription_students(
-        teacher_id=lesson.teacher_id,
-        student_ids=[r.student_id for r in rows if r.attendance == LessonStudent.Attendance.UNKNOWN],
-    )
+    if paying_pairs is None:
+        paying_pairs = active_subscription_pairs([lesson])
+    subs = {student_id for teacher_id, student_id in paying_pairs if teacher_id == lesson.teacher_id}
     item = selectors.lesson_dict(lesson)
     marked = lesson.status == Lesson.Status.DONE
     students = []

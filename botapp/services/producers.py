@@ -15,7 +15,7 @@ from lessons.models import Lesson, LessonStudent
 
 from .. import selectors, texts
 from ..models import EventType
-from .marking import prompt_render
+from .marking import active_subscription_pairs, prompt_render
 from .outbox import Message, dedupe_key, outbox_put
 
 logger = logging.getLogger(__name__)
@@ -111,13 +111,16 @@ def prompts_enqueue(*, now: datetime | None = None) -> int:
             )
         )
     )
+    ended = [
+        lesson
+        for lesson in lessons
+        if now - PROMPT_MAX_AGE <= lesson.start_at + timedelta(minutes=lesson.duration_minutes) <= now
+    ]
+    paying = active_subscription_pairs(ended)  # one query for every prompt, not one per lesson
     messages = []
-    for lesson in lessons:
-        end = lesson.start_at + timedelta(minutes=lesson.duration_minutes)
-        if end > now or end < now - PROMPT_MAX_AGE:
-            continue
+    for lesson in ended:
         teacher_user = lesson.teacher.user
-        text, markup = prompt_render(lesson, teacher_user.timezone)
+        text, markup = prompt_render(lesson, teacher_user.timezone, paying_pairs=paying)
         messages.append(
             Message(
                 event_type=EventType.LESSON_PROMPT,

@@ -487,3 +487,36 @@ def test_no_prompt_for_old_done_or_studentless_lessons(tutor, student, make_less
     make_lesson(tutor, [], start=now - timedelta(hours=2))
     producers.prompts_enqueue(now=now)
     assert pending(EventType.LESSON_PROMPT) == []
+
+
+def test_prompts_cost_the_same_queries_for_1_or_20_ended_lessons(
+    tutor, stranger_tutor, make_student, make_lesson, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from subscriptions.models import Subscription
+
+    notifications_on(tutor, stranger_tutor)
+    now = timezone.now()
+
+    def ended_lessons(count: int, offset: int) -> None:
+        for i in range(count):
+            teacher = tutor if i % 2 == 0 else stranger_tutor
+            pupil = make_student(f"П{offset + i}", "Промптов", teacher=teacher)
+            if i % 4 < 2:  # half the students have a package: their prompt offers "paid from the package"
+                Subscription.objects.create(
+                    teacher=teacher.profile, student=pupil.profile, type="lessons", total_lessons=8
+                )
+            make_lesson(teacher, [pupil], start=now - timedelta(minutes=70 + offset + i), minutes=60)
+
+    ended_lessons(1, 0)
+    with CaptureQueriesContext(connection) as one:
+        assert producers.prompts_enqueue(now=now) == 1
+    ended_lessons(20, 100)
+    with django_assert_num_queries(len(one.captured_queries)):
+        assert producers.prompts_enqueue(now=now) == 20
+    prompts = pending(EventType.LESSON_PROMPT)
+    codes = [[b["callback_data"][-1] for line in p.reply_markup["inline_keyboard"] for b in line] for p in prompts]
+    assert len(prompts) == 21
+    assert sum(c == ["s", "x"] for c in codes) == 11 and sum(c == ["p", "u", "x"] for c in codes) == 10
