@@ -64,10 +64,18 @@ class UserNotificationSettings(models.Model):
 
 
 class Outbox(models.Model):
-    """One message to one Telegram chat. Written when the change commits, delivered by `run_worker`.
+    """One message to one recipient on one channel. Written in the transaction of the change that caused it,
+    delivered by `run_worker`.
 
     `dedupe_key` is unique: (event, recipient, lesson, lesson start[, about student]); producers insert with
-    ignore_conflicts, so the same message can never be queued twice, whatever the number of workers."""
+    ignore_conflicts, so the same message can never be queued twice, whatever the number of workers.
+    `channel` says who delivers it: Telegram rows carry `chat_id`; other channels (MAX, email) carry their
+    `address` (a MAX user id, an email address) and are claimed only by their own sender."""
+
+    class Channel(models.TextChoices):
+        TELEGRAM = "telegram"
+        MAX = "max"
+        EMAIL = "email"
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -83,7 +91,9 @@ class Outbox(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="bot_outbox"
     )
-    chat_id = models.BigIntegerField()
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.TELEGRAM)
+    chat_id = models.BigIntegerField(null=True, blank=True, help_text="Telegram chat (telegram channel only)")
+    address = models.CharField(max_length=254, blank=True, default="", help_text="Where other channels deliver")
     lesson_id = models.UUIDField(null=True, blank=True)
     lesson_start = models.DateTimeField(null=True, blank=True)
     text = models.TextField()
@@ -103,13 +113,20 @@ class Outbox(models.Model):
         verbose_name_plural = "outbox"
         ordering = ["-id"]
         indexes = [
-            models.Index(fields=["next_attempt_at"], name="outbox_due_idx", condition=Q(status="pending")),
+            models.Index(fields=["channel", "next_attempt_at"], name="outbox_due_idx", condition=Q(status="pending")),
             models.Index(fields=["lesson_id", "event_type"], name="outbox_lesson_idx"),
             models.Index(fields=["status", "created_at"], name="outbox_status_created_idx"),
         ]
+        constraints = [
+            # A row names where it goes: a Telegram chat, or another channel's address.
+            models.CheckConstraint(
+                condition=Q(channel="telegram", chat_id__isnull=False) | (~Q(channel="telegram") & ~Q(address="")),
+                name="outbox_has_destination",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.event_type} → {self.chat_id} ({self.status})"
+        return f"{self.event_type} → {self.chat_id or self.address} ({self.status})"
 
 
 class PeriodicJobRun(models.Model):

@@ -3,8 +3,9 @@
 Every iteration: run the periodic producers when due, claim a batch of due outbox rows atomically
 (SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL, then a conditional UPDATE that only flips rows still
 `pending` — so two workers can never claim the same row), send them with a `Bot` on the worker's own event
-loop at ≈BOT_SEND_RATE messages/s and at most one message per chat per BOT_CHAT_INTERVAL seconds (shared
-through the cache, so it holds across workers), and record each outcome:
+loop at most BOT_SEND_RATE messages/s in total across all workers (send slots reserved from one schedule in
+Redis: botapp.ratelimit) and at most one message per chat per BOT_CHAT_INTERVAL seconds (shared through the
+cache as well), and record each outcome:
 
 * sent                        → `sent`
 * RetryAfter (429)            → back to `pending` after retry_after
@@ -39,6 +40,7 @@ from lessons.models import Lesson
 from . import telegram_app
 from .handlers import markup_obj
 from .models import EventType, Outbox, PeriodicJobRun
+from .ratelimit import SendSlots
 from .services import outbox, preferences, producers
 
 logger = logging.getLogger(__name__)
@@ -83,21 +85,6 @@ class IterationStats:
     jobs: list[str] = field(default_factory=list)
 
 
-class RateLimiter:
-    """Start at most `rate` sends per second (evenly spaced) within this process's event loop."""
-
-    def __init__(self, rate: float):
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self.next_slot = 0.0
-
-    async def wait(self) -> None:
-        now = time.monotonic()
-        slot = max(now, self.next_slot)
-        self.next_slot = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
-
-
 class Worker:
     def __init__(
         self,
@@ -122,7 +109,7 @@ class Worker:
         self.periodic_every = periodic_every
         self.stop_event = threading.Event()
         self.loop = asyncio.new_event_loop()
-        self.limiter = RateLimiter(self.rate)
+        self.slots = SendSlots(self.rate)  # the global limit, shared with every other worker (Redis)
         self.bot = None
         self._last_periodic = float("-inf")
 
@@ -225,9 +212,9 @@ class Worker:
         now = timezone.now()
         token = f"{self.name}:{uuid.uuid4().hex[:8]}"[:64]
         with transaction.atomic():
-            qs = Outbox.objects.filter(status=Outbox.Status.PENDING, next_attempt_at__lte=now).order_by(
-                "next_attempt_at", "id"
-            )
+            qs = Outbox.objects.filter(
+                channel=Outbox.Channel.TELEGRAM, status=Outbox.Status.PENDING, next_attempt_at__lte=now
+            ).order_by("next_attempt_at", "id")
             if connection.features.has_select_for_update_skip_locked:
                 qs = qs.select_for_update(skip_locked=True)
             ids = list(qs.values_list("id", flat=True)[: self.batch_size])
@@ -306,13 +293,16 @@ class Worker:
             logger.warning("cannot reach the Bot API: %s", exc)
             return {r.id: self._network_failure(r, exc) for r in rows}
         semaphore = asyncio.Semaphore(self.concurrency)
+        loop = asyncio.get_running_loop()
+        # One reservation for the whole batch: send i starts no earlier than its slot on the shared schedule.
+        first = loop.time() + self.slots.reserve(len(rows))
 
-        async def one(row: Outbox) -> tuple[int, Outcome]:
+        async def one(i: int, row: Outbox) -> tuple[int, Outcome]:
+            await asyncio.sleep(max(0.0, first + i * self.slots.interval - loop.time()))
             async with semaphore:
-                await self.limiter.wait()
                 return row.id, await self._send_one(bot, row)
 
-        return dict(await asyncio.gather(*(one(r) for r in rows)))
+        return dict(await asyncio.gather(*(one(i, r) for i, r in enumerate(rows))))
 
     async def _send_one(self, bot, row: Outbox) -> Outcome:
         try:
