@@ -18,7 +18,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from tutorcal.errors import ApiError
+from tutorcal.errors import OUTAGE_ERRORS, ApiError
 from tutorcal.timeutil import iso
 
 from .models import LoginSession, User
@@ -99,16 +99,25 @@ def session_is_live(sid) -> bool:
     if not isinstance(sid, str) or not sid or len(sid) > 64:
         return False  # every token we issue carries a sid
     key = SESSION_KEY.format(sid=sid)
-    state = cache.get(key)
+    try:
+        state = cache.get(key)
+    except OUTAGE_ERRORS:
+        # Redis unreachable: the database is the truth (a little slower, never wrong), so signed-in reads keep
+        # working; nothing is cached meanwhile. Ending a session still needs Redis (_cache_ended raises: 503).
+        return _session_row_live(sid)
     if state is not None:
         return state == LIVE
-    row = LoginSession.objects.filter(sid=sid).values_list("ended_at").first()
-    live = row is not None and row[0] is None
+    live = _session_row_live(sid)
     if live:
         cache.add(key, LIVE, SESSION_CACHE_TTL)  # never overwrites an "ended" written meanwhile
     else:
         cache.set(key, ENDED, SESSION_CACHE_TTL)  # an ended or unknown session never comes back
     return live
+
+
+def _session_row_live(sid: str) -> bool:
+    row = LoginSession.objects.filter(sid=sid).values_list("ended_at").first()
+    return row is not None and row[0] is None
 
 
 def token_is_revoked(token) -> bool:

@@ -9,10 +9,12 @@ role="${1:-web}"
 
 case "$role" in
   web)
-    # REST API + admin + static (whitenoise). Threads keep memory low on a small VPS.
+    # REST API + admin + static (whitenoise). Sync workers: the arbiter kills a worker stuck past --timeout
+    # (gthread's heartbeat runs beside a hung request thread, so its --timeout never fires); database and Redis
+    # calls are bounded well below it by connect/statement/socket timeouts (settings), answered 503.
     exec gunicorn tutorcal.wsgi:application \
       --bind "${BIND_HOST}:${WEB_PORT:-8000}" \
-      --workers "${WEB_CONCURRENCY:-2}" --threads "${WEB_THREADS:-4}" \
+      --worker-class sync --workers "${WEB_CONCURRENCY:-4}" \
       --worker-tmp-dir /dev/shm --timeout "${WEB_TIMEOUT:-30}" --graceful-timeout 20 \
       --max-requests 2000 --max-requests-jitter 200 \
       --access-logfile - --error-logfile - "$@"
@@ -26,6 +28,8 @@ case "$role" in
     exec python manage.py run_worker "$@"
     ;;
   migrate)
+    # Migrations may legitimately run long statements: no statement_timeout here.
+    export DB_STATEMENT_TIMEOUT_MS="${DB_STATEMENT_TIMEOUT_MS_MIGRATE:-0}"
     exec python manage.py migrate --noinput "$@"
     ;;
   manage)

@@ -94,7 +94,10 @@ class RedisBackend:
     def __init__(self, url: str, prefix: str) -> None:
         import redis
 
-        self._redis = redis.Redis.from_url(url, health_check_interval=30)
+        timeout = settings.REDIS_SOCKET_TIMEOUT
+        self._redis = redis.Redis.from_url(
+            url, health_check_interval=30, socket_connect_timeout=timeout, socket_timeout=timeout
+        )
         self._prefix = prefix
 
     def _k(self, name: str) -> str:

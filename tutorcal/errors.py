@@ -2,6 +2,7 @@
 body: {"statusCode": int, "message": CODE or [messages], "error": reason phrase}."""
 
 import logging
+import sys
 import uuid
 from http import HTTPStatus
 
@@ -31,6 +32,36 @@ class ApiError(Exception):
         super().__init__(code)
         self.status = status
         self.code = code
+
+
+def _outage_errors() -> tuple[type[BaseException], ...]:
+    from django.db import InterfaceError, OperationalError
+
+    errors: list[type[BaseException]] = [OperationalError, InterfaceError]
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # pragma: no cover - redis comes with channels_redis
+        pass
+    else:
+        errors += [RedisConnectionError, RedisTimeoutError]
+    return tuple(errors)
+
+
+# A store we depend on is unreachable, timed out, or cancelled our statement (connect_timeout, statement_timeout,
+# Redis socket timeouts; also deadlock/serialization failures, which are OperationalErrors too): the client may
+# retry, so 503 with Retry-After, never a 500.
+OUTAGE_ERRORS = _outage_errors()
+RETRY_AFTER_SECONDS = 5
+
+
+def outage_response(exc: BaseException, *, response_class=None):
+    """The 503 answer for an outage error (DRF Response by default, or e.g. JsonResponse)."""
+    logger.warning("dependency unavailable: %s: %s", type(exc).__name__, str(exc).strip()[:200])
+    response_class = response_class or Response
+    response = response_class(error_body(503, "SERVICE_UNAVAILABLE"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def error_body(status: int, message) -> dict:
@@ -86,6 +117,8 @@ def exception_handler(exc, context):
         return Response(error_body(429, "TOO_MANY_REQUESTS"), status=429, headers=headers)
     if isinstance(exc, exceptions.APIException):
         return Response(error_body(exc.status_code, str(exc.detail)), status=exc.status_code)
+    if isinstance(exc, OUTAGE_ERRORS):
+        return outage_response(exc)
     logger.exception("Unhandled error in %s", context.get("view").__class__.__name__ if context else "?")
     return Response(error_body(500, "Internal server error"), status=500)
 
@@ -103,6 +136,10 @@ def json_404(request, exception=None):
 
 
 def json_500(request):
+    # Django calls this inside its `except`: an outage raised outside a DRF view (middleware, admin) is a 503 too.
+    exc = sys.exc_info()[1]
+    if exc is not None and isinstance(exc, OUTAGE_ERRORS):
+        return outage_response(exc, response_class=JsonResponse)
     return JsonResponse(error_body(500, "Internal server error"), status=500)
 
 

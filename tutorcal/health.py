@@ -69,5 +69,11 @@ class LiveView(_Public):
 @extend_schema(responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT}, tags=["health"])
 class ReadyView(_Public):
     def get(self, request):
-        ready = _timed(_db_check)["status"] == "connected"
-        return Response({"status": "ready" if ready else "not_ready"}, status=200 if ready else 503)
+        # Not ready when either store is unreachable, so the load balancer and compose stop sending traffic;
+        # each check is bounded by the connect/socket timeouts in settings.
+        database, cache_state = _timed(_db_check)["status"], _timed(_cache_check)["status"]
+        ready = database == cache_state == "connected"
+        body = {"status": "ready" if ready else "not_ready", "database": database, "cache": cache_state}
+        if ready:
+            return Response(body)
+        return Response(body, status=503, headers={"Retry-After": "5"})

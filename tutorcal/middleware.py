@@ -10,7 +10,7 @@ from django.utils.http import parse_header_parameters
 
 from . import jsonbody
 from .error_codes import status_for
-from .errors import error_body
+from .errors import OUTAGE_ERRORS, error_body, outage_response
 
 
 def refusal(code: str) -> JsonResponse:
@@ -45,4 +45,10 @@ class RequestGuardMiddleware(MiddlewareMixin):
         # Uploaded files are capped by their own setting; everything else is read into memory.
         if limit is not None and length > limit and content_type != "multipart/form-data":
             return refusal("REQUEST_TOO_LARGE")
+        return None
+
+    def process_exception(self, request, exception):
+        # Views outside DRF (admin, the webhook, pages): PostgreSQL or Redis unreachable is a 503, not a 500.
+        if isinstance(exception, OUTAGE_ERRORS):
+            return outage_response(exception, response_class=JsonResponse)
         return None

@@ -126,18 +126,34 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Persistent connections: one per worker thread, re-checked before reuse.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # An unreachable database answers 503 within seconds instead of hanging a worker: libpq gives up connecting
+    # after DB_CONNECT_TIMEOUT s, the server cancels a statement after DB_STATEMENT_TIMEOUT_MS (0 = never; the
+    # migrate role sets 0), and the kernel drops a connection whose packets go unacknowledged (a partition).
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options.setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=3))
+    _pg_options.setdefault("tcp_user_timeout", env.int("DB_TCP_USER_TIMEOUT_MS", default=5000))
+    _pg_options.setdefault("keepalives_idle", 10)
+    _pg_options.setdefault("keepalives_interval", 2)
+    _pg_options.setdefault("keepalives_count", 3)
+    _pg_options["options"] = (
+        _pg_options.get("options", "") + f" -c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=5000)}"
+    ).strip()
 else:
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# Seconds to connect to / wait for Redis before the call fails (503, never a hung worker).
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=2.0)
+_REDIS_TIMEOUTS = {"socket_connect_timeout": REDIS_SOCKET_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT}
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="tutorcal"),
+            "OPTIONS": {**_REDIS_TIMEOUTS, "health_check_interval": 30},
         }
     }
     # pubsub: Redis pushes each frame to the daphne process holding the socket (no per-message polling), which
@@ -149,7 +165,10 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": _LAYER[env.str("CHANNEL_LAYER", default="pubsub")],
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CHANNEL_PREFIX", default="tutorcal")},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, **_REDIS_TIMEOUTS}],
+                "prefix": env.str("CHANNEL_PREFIX", default="tutorcal"),
+            },
         }
     }
 else:
