@@ -128,7 +128,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # An unreachable database answers 503 within seconds instead of hanging a worker: libpq gives up connecting
     # after DB_CONNECT_TIMEOUT s, the server cancels a statement after DB_STATEMENT_TIMEOUT_MS (0 = never; the
-    # migrate role sets 0), and the kernel drops a connection whose packets go unacknowledged (a partition).
+    # migrate role and the test runner use 0), and the kernel drops a connection whose packets go unacknowledged
+    # (a partition).
     _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
     _pg_options.setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=3))
     _pg_options.setdefault("tcp_user_timeout", env.int("DB_TCP_USER_TIMEOUT_MS", default=5000))
@@ -136,7 +137,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _pg_options.setdefault("keepalives_interval", 2)
     _pg_options.setdefault("keepalives_count", 3)
     _pg_options["options"] = (
-        _pg_options.get("options", "") + f" -c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=5000)}"
+        _pg_options.get("options", "")
+        + f" -c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=0 if TESTING else 5000)}"
     ).strip()
 else:
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
