@@ -318,3 +318,24 @@ class EmailToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} of {self.user_id}"
+
+
+class IdempotencyKey(models.Model):
+    """A client's `Idempotency-Key` on a create (accounts/idempotency.py): claimed in the same transaction as the
+    write, holding the first successful response, so a retry within 24 h replays it instead of creating twice —
+    also after a worker died between the commit and the answer."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="sha256 of method, path and canonical JSON body")
+    status_code = models.PositiveSmallIntegerField(default=0)
+    response_body = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "idempotency_keys"
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")]
+        indexes = [models.Index(fields=["user", "created_at"], name="idempotency_key_age_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key[:16]} of {self.user_id}"

@@ -12,6 +12,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.idempotency import idempotent
 from accounts.permissions import IsTeacher
 from lessons.selectors.calendar import teacher_lesson_detail, teacher_lesson_dict, teacher_lesson_dicts
 from lessons.selectors.series import lesson_series_list
@@ -81,6 +82,7 @@ class SubjectsView(TeacherView):
         return Response([subject_json(x) for x in subjects_active(teacher_id=self.teacher.id)])
 
     @extend_schema(request=s.SubjectCreateSerializer, responses={201: OpenApiTypes.OBJECT})
+    @idempotent
     def post(self, request):
         data = _body(s.SubjectCreateSerializer, request)
         subject = subject_create(
@@ -171,6 +173,7 @@ class LessonsView(TeacherView):
         return Response(lessons)
 
     @extend_schema(request=s.LessonCreateSerializer, responses={201: OpenApiTypes.OBJECT})
+    @idempotent
     def post(self, request):
         data = _body(s.LessonCreateSerializer, request, zone=self.zone)
         student_ids = data.get("student_ids")

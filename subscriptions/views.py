@@ -11,6 +11,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.idempotency import idempotent
 from accounts.models import TeacherStudentLink
 from accounts.permissions import IsStudent, IsTeacher
 from tutorcal.errors import DomainError, parse_uuid
@@ -55,6 +56,7 @@ class StudentSubscriptionView(TeacherView):
         request=s.SubscriptionCreateSerializer,
         responses={201: s.SubscriptionOutSerializer},
     )
+    @idempotent
     def post(self, request, student_id: str):
         sid = linked_student_id(request, student_id)  # 404 before the body is looked at, as in the reference
         zone = ZoneInfo(request.user.timezone or "Europe/Moscow")

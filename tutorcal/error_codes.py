@@ -42,6 +42,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "INVALID_CONTENT_LENGTH": 400,
     "REQUEST_TOO_LARGE": 413,
     "UNSUPPORTED_CHARSET": 415,
+    "INVALID_IDEMPOTENCY_KEY": 400,
     # calendar import (lessons.calendars): the reference's own Russian message for "no url and no content"
     "Укажите URL или содержимое файла": 400,
     "ICS_INVALID": 400,
@@ -83,6 +84,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "FEED_NOT_FOUND": 404,
     # 409: conflicts with the current state
     "SUBJECT_NAME_EXISTS": 409,
+    "IDEMPOTENCY_KEY_REUSED": 409,
     "SUBJECT_CODE_EXISTS": 409,
     "SUBJECT_NOT_ARCHIVED": 409,
     "SUBSCRIPTION_NOT_DELETED": 409,

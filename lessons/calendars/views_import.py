@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.idempotency import idempotent
 from accounts.permissions import IsTeacher
 from tutorcal.errors import DomainError
 
@@ -62,6 +63,7 @@ class IcsImportView(_CalendarView):
         description="Imports the chosen events (by preview `uid`) in one transaction. Importing again updates "
         "moved events and never duplicates.",
     )
+    @idempotent
     def post(self, request):
         data = self.body(s.ImportSerializer)
         parsed = importer.parse_source(
@@ -86,6 +88,7 @@ class GooglePreviewView(_CalendarView):
 @extend_schema(tags=["teacher: calendar import"])
 class GoogleImportView(_CalendarView):
     @extend_schema(request=s.GoogleImportSerializer, responses={200: s.ImportResultSerializer})
+    @idempotent
     def post(self, request):
         data = self.body(s.GoogleImportSerializer)
         parsed = google.calendar_events_parsed(user=request.user, tz=importer.teacher_tz(self.teacher))

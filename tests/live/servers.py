@@ -105,6 +105,8 @@ class TCPProxy:
         self.mode = "up"
         self._loop = asyncio.new_event_loop()
         self._writers: set[asyncio.StreamWriter] = set()
+        self._hold = False
+        self.commit_seen = threading.Event()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="tcp-proxy")
 
     def start(self) -> TCPProxy:
@@ -114,16 +116,6 @@ class TCPProxy:
 
     async def _serve(self):
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
-
-    async def _pipe(self, reader, writer):
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, asyncio.CancelledError):
-            pass
-        finally:
-            writer.close()
 
     async def _handle(self, reader, writer):
         if self.mode == "refuse":
@@ -138,9 +130,41 @@ class TCPProxy:
             writer.transport.abort()
             return
         self._writers.update({writer, up_writer})
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+        held = {"now": False}
+
+        async def client_to_server():
+            try:
+                while data := await reader.read(65536):
+                    if self._hold and b"COMMIT" in data:
+                        held["now"] = True  # set before forwarding: the answer must not slip through
+                        self.commit_seen.set()
+                    up_writer.write(data)
+                    await up_writer.drain()
+            except (ConnectionError, asyncio.CancelledError):
+                pass
+            finally:
+                up_writer.close()
+
+        async def server_to_client():
+            try:
+                while data := await up_reader.read(65536):
+                    if held["now"]:
+                        continue  # PostgreSQL committed; the client never hears it
+                    writer.write(data)
+                    await writer.drain()
+            except (ConnectionError, asyncio.CancelledError):
+                pass
+            finally:
+                writer.close()
+
+        await asyncio.gather(client_to_server(), server_to_client())
         self._writers.discard(writer)
         self._writers.discard(up_writer)
+
+    def hold_after_commit(self, on: bool) -> None:
+        """While on, a connection that sends COMMIT gets no more answers (the commit happens, the reply is lost)."""
+        self.commit_seen.clear()
+        self._hold = on
 
     def set_mode(self, mode: str) -> None:
         def apply():
