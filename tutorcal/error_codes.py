@@ -85,6 +85,7 @@ STATUS_BY_CODE: dict[str, int] = {
     # 409: conflicts with the current state
     "SUBJECT_NAME_EXISTS": 409,
     "IDEMPOTENCY_KEY_REUSED": 409,
+    "TUTOR_CANNOT_BE_PARENT": 409,
     "SUBJECT_CODE_EXISTS": 409,
     "SUBJECT_NOT_ARCHIVED": 409,
     "SUBSCRIPTION_NOT_DELETED": 409,

@@ -135,8 +135,6 @@ def _subscription_json_for(teacher_id: uuid.UUID, student_id: uuid.UUID) -> dict
 def teacher_student_detail(*, teacher_id: uuid.UUID, link: TeacherStudentLink) -> dict:
     student = link.student
     agg = teacher_rows(teacher_id, student.id).aggregate(**stats_aggregates())
-    from lessons.roster.services.invitations import invite_url
-
     return {
         "studentId": str(student.id),
         "studentUser": user_info(student.user),
@@ -144,7 +142,9 @@ def teacher_student_detail(*, teacher_id: uuid.UUID, link: TeacherStudentLink) -
         "stats": attendance_json(agg),
         "debt": agg_debt_json(agg),
         "subscription": _subscription_json_for(teacher_id, student.id),
-        "parentInvite": {"code": student.parent_invite_code, "url": invite_url(student.parent_invite_code)},
+        # Never the student's permanent P_ code: that is the family's. A tutor invites a parent with a one-shot,
+        # per-tutor PARENT_ invitation (POST …/students/:id/parents/invitations).
+        "parentInvite": None,
         "archivedAt": iso(link.archived_at),
         "createdAt": iso(link.created_at),
     }

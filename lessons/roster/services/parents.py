@@ -8,6 +8,7 @@ from accounts.models import (
     ParentStudentRelation,
     StudentProfile,
     TeacherProfile,
+    TeacherStudentLink,
     User,
 )
 from accounts.services.users import profile_ensure
@@ -17,9 +18,13 @@ from tutorcal.errors import DomainError
 
 
 def parent_relations_create(*, user: User, student: StudentProfile, teacher_ids: list, via: str) -> bool:
-    """The user becomes a parent of `student` through each of `teacher_ids`; returns whether any is new."""
+    """The user becomes a parent of `student` through each of `teacher_ids`; returns whether any is new.
+    A tutor of the student can never become their parent (a co-tutor would read the other tutors' lessons, notes,
+    prices and debts through the parent views), whatever code or invitation they hold."""
     if student.user_id == user.pk:
         raise DomainError("CANNOT_JOIN_OWN_CODE")
+    if TeacherStudentLink.objects.filter(student=student, teacher__user_id=user.pk).exists():
+        raise DomainError("TUTOR_CANNOT_BE_PARENT")
     parent, _ = profile_ensure(user=user, role="parent")
     existing = set(
         ParentStudentRelation.objects.filter(parent=parent, student=student).values_list("teacher_id", flat=True)
