@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint format bench smoke browser
+.PHONY: install run test lint format bench smoke fuzz browser
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -46,3 +46,8 @@ smoke: install
 # the README's screenshots are rewritten in docs/screenshots/.
 browser: install
 	TUTORCAL_BROWSER=1 DJANGO_TESTING=1 $(BIN)/pytest tests/browser -m browser -v $(PYTEST_ARGS)
+
+# Fuzz gate (run by .ci/run after the tests): hostile-body corpus + schemathesis against a production-settings
+# gunicorn on a fresh PostgreSQL database (DATABASE_URL's server) and a private redis-server; fails on any 5xx.
+fuzz: install
+	$(BIN)/python tests/fuzz/run_fuzz.py

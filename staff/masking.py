@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import re
 
+from tutorcal import jsonbody
+from tutorcal.errors import DomainError
+
 MASK = "***"
 BODY_MAX = 1000
 # Keys whose values are secrets (case-insensitive substring match; over-masking is the safe side).
@@ -37,7 +40,7 @@ def masked_body(raw: bytes | None, content_type: str) -> str:
     if "json" not in (content_type or ""):
         return f"<{len(raw)} bytes {content_type.split(';')[0] or 'unknown'}, not kept>"
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        data = jsonbody.loads(raw)  # bounded nesting: a hostile body must not crash the request log
+    except DomainError:
         return f"<{len(raw)} bytes of invalid JSON, not kept>"
     return json.dumps(mask(data), ensure_ascii=False)[:BODY_MAX]
