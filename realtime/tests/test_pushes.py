@@ -152,3 +152,26 @@ async def test_every_tab_of_a_user_receives_the_push(ws, tutor, student, make_le
     await fire(events.lesson_updated, lesson_ids=[lesson.id], teacher_id=tutor.id, actor="teacher")
     for tab in tabs:
         await tab.next("lesson.updated")
+
+
+async def test_a_push_is_sent_only_when_the_change_commits(ws, tutor, make_lesson):
+    """Receivers run inside the announcing transaction (tutorcal.events.announce); the push waits for the
+    commit, so a rolled-back change is never pushed."""
+    from django.db import transaction
+
+    lesson = await sync_to_async(make_lesson)(tutor, [])
+    t = await ws(tutor)
+
+    def change(commit: bool):
+        try:
+            with transaction.atomic():
+                events.announce(events.lesson_updated, lesson_ids=[lesson.id], teacher_id=tutor.id, actor="teacher")
+                if not commit:
+                    raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+
+    await sync_to_async(change)(False)
+    await t.nothing("lesson.updated")
+    await sync_to_async(change)(True)
+    assert (await t.next("lesson.updated"))["data"]["lessonIds"] == [str(lesson.id)]
