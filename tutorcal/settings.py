@@ -319,6 +319,7 @@ CALENDAR_FETCH_ALLOW_LOOPBACK = False
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "botapp.schema.add_webhook_path",
+    "lessons.calendars.schema.add_feed_path",
 ]
 
 # Staff (staff/): support desk, analytics, request log, staff API, /metrics.

@@ -367,3 +367,17 @@ def test_only_a_single_http_url_location_becomes_the_meeting_link(api, tutor):
     import_(api(tutor), [{"uid": u} for u in ("u1@x", "u2@x", "u3@x")], content=content)
     links = dict(Lesson.objects.values_list("source_uid", "meeting_url"))
     assert links == {"u1@x": "https://zoom.us/j/1", "u2@x": None, "u3@x": None}
+
+
+def test_preview_query_count_is_the_same_for_1_and_23_events(api, tutor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(tutor)
+    one = ics(vevent("one@x", "20270110T100000Z", "20270110T110000Z"))
+    preview(client, content=one)  # warm caches (sessions)
+    with CaptureQueriesContext(connection) as small:
+        assert preview(client, content=one).json()["totalEvents"] == 1
+    with CaptureQueriesContext(connection) as big:
+        assert preview(client).json()["totalEvents"] == 23
+    assert len(small) == len(big)
