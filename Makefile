@@ -20,6 +20,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	@echo ""
 	@echo "Tutor Calendar on http://$(HOST):$(PORT)  (daphne: HTTP + WebSocket, embedded SQLite, no bot token needed)"
+	@echo "  Mini App:   http://$(HOST):$(PORT)/  (dev sign-in as tutor, student or parent)"
 	@echo "  Swagger UI: http://$(HOST):$(PORT)/api/docs/     Admin: http://$(HOST):$(PORT)/admin/"
 	@echo "  A token:    $(BIN)/python manage.py issue_token --telegram-id 1 --role teacher"
 	@echo "  Staff user: $(BIN)/python manage.py createsuperuser"

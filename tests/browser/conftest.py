@@ -85,7 +85,6 @@ def server():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (never a downloaded browser)")
     tmp = Path(tempfile.mkdtemp(prefix="tutorcal-browser-"))
-    port = _free_port()
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp / 'browser.sqlite3'}",
@@ -95,44 +94,62 @@ def server():
         "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot{token}",  # nothing listens: no message leaves
         "AUTH_THROTTLE_RATE": "10000/minute",
         "LOG_LEVEL": "WARNING",
+        # The request log's background flush thread writes to SQLite beside the request threads and makes them
+        # fail with "database is locked" (seen on register-email); it is not what these tests are about.
+        "REQUEST_LOG_ENABLED": "False",
     }
     for name in ("REDIS_URL", "DJANGO_TESTING", "WEBAPP_URL"):
         env.pop(name, None)
     python = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
     subprocess.run([python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    log = open(tmp / "daphne.log", "wb")  # noqa: SIM115 - closed at teardown
+    port = _free_port()
+    log = open(tmp / "daphne.log", "ab")  # noqa: SIM115 - closed at teardown
     daphne = str(Path(python).parent / "daphne")
-    proc = subprocess.Popen(
-        [daphne, "-b", "127.0.0.1", "-p", str(port), "tutorcal.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server = Server(f"http://127.0.0.1:{port}")
+    server.command = [daphne, "-b", "127.0.0.1", "-p", str(port), "tutorcal.asgi:application"]
+    server.env, server.log, server.log_path = env, log, tmp / "daphne.log"
     try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class Server(str):
+    """The base URL, plus start/stop/restart of the daphne behind it (a restart drops every WebSocket)."""
+
+    proc: subprocess.Popen | None = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            self.command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(base + "/api/health/live", timeout=2) as r:  # noqa: S310 - loopback
+                with urllib.request.urlopen(self + "/api/health/live", timeout=2) as r:  # noqa: S310 - loopback
                     if r.status == 200:
-                        break
+                        return
             except OSError:
                 pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("daphne did not start:\n" + (tmp / "daphne.log").read_text()[-3000:])
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("daphne did not start:\n" + self.log_path.read_text()[-3000:])
             time.sleep(0.2)
-        yield base
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
             try:
-                proc.wait(10)
+                self.proc.wait(10)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+
+    def restart(self):
+        self.stop()
+        self.start()
 
 
 @pytest.fixture(scope="session")

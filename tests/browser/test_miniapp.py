@@ -33,7 +33,7 @@ def check_a11y(app, where: str):
     assert not critical, f"{where}: {critical}"
 
 
-def test_tutor_series_marking_debt_and_student_live(phone, tg_user):
+def test_tutor_series_marking_debt_and_student_live(phone, tg_user, server):
     tutor_user = tg_user("Анна")
     student_user = tg_user("Иван")
     tutor = phone("tutor")
@@ -135,6 +135,29 @@ def test_tutor_series_marking_debt_and_student_live(phone, tg_user):
     with tutor.step("the tutor's open agenda shows the cancellation live (no reload)"):
         expect(tutor.page.locator(".lesson-card.cancelled")).to_have_count(1)
 
+    with tutor.step("the tutor moves next week's lesson: the student's open page follows within a second"):
+        tutor.page.goto(tutor.base + f"/app/?view=week&d={local_day(8)}")
+        tutor.page.locator(".lesson-card").first.click()
+        tutor.page.get_by_role("link", name="Move").click()
+        tutor.page.get_by_label("Time", exact=True).fill("12:30")
+        expect(tutor.page.get_by_label("This lesson only")).to_be_checked()
+        tutor.press_main_button()
+        expect(tutor.page.locator("#toast")).to_have_text("Lesson moved")
+        expect(student.page.locator(".lesson-card .time", has_text="12:30")).to_have_count(1, timeout=1500)
+
+    with student.step("after a network drop (the server goes away) the page reconnects and stays live"):
+        server.stop()
+        expect(student.page.locator("html")).to_have_attribute("data-live", "off")
+        server.start()
+        expect(student.page.locator("html")).to_have_attribute("data-live", "on", timeout=20_000)
+        tutor.page.goto(tutor.base + f"/app/?view=week&d={local_day(15)}")
+        tutor.page.locator(".lesson-card").first.click()
+        tutor.page.get_by_role("link", name="Move").click()
+        tutor.page.get_by_label("Time", exact=True).fill("13:15")
+        tutor.press_main_button()
+        expect(tutor.page.locator("#toast")).to_have_text("Lesson moved")
+        expect(student.page.locator(".lesson-card .time", has_text="13:15")).to_have_count(1, timeout=1500)
+
 
 def test_parent_joins_with_start_param_and_sees_the_childs_debt(phone, tg_user):
     tutor = tg_user("Ольга").register("teacher")
@@ -181,8 +204,21 @@ def test_plain_browser_email_sign_in(phone, server):
         app.page.get_by_label("Email").fill("nobody@example.com")
         app.page.get_by_label("Password").fill("wrong-password-1")
         app.page.get_by_role("button", name="Sign in").click()
-        expect(app.page.locator(".form-error")).not_to_be_empty()
+        expect(app.page.locator(".form-error")).to_have_text("Wrong email or password.")
         expect(app.page.get_by_label("Email")).to_have_value("nobody@example.com")
+    with app.step("sign-up asks for the emailed code; a wrong code is refused readably"):
+        app.page.get_by_role("button", name="No account yet? Create one").click()
+        app.page.get_by_label("First name").fill("Вера")
+        app.page.get_by_label("Email").fill("vera.browser@example.com")
+        app.page.get_by_label("Password").fill("Tr1cky-Pass-2026")
+        app.page.get_by_label("I am").select_option("teacher")
+        app.page.get_by_role("button", name="Create account").click()
+        expect(app.page.get_by_text("We sent a 4-digit code to vera.browser@example.com.")).to_be_visible()
+        app.page.get_by_label("Code").fill("0000")
+        app.page.get_by_role("button", name="Confirm").click()
+        expect(app.page.locator(".form-error")).to_have_text(re.compile("Wrong code|The code has expired"))
+        expect(app.page.get_by_label("Code")).to_have_value("0000")
+        check_a11y(app, "code screen")
 
 
 def test_dev_sign_in_in_a_plain_browser(phone):
