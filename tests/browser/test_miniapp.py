@@ -273,3 +273,41 @@ def test_a_form_keeps_its_input_when_the_request_fails(phone, tg_user):
         app.page.locator("form").last.get_by_role("button", name="Add a subject").click()
         expect(app.page.locator(".form-error")).to_have_text("A subject with this name exists.")
         expect(app.page.get_by_label("Name", exact=True).last).to_have_value("Физика")
+
+
+def test_every_page_of_every_role_renders_without_errors_and_passes_axe(phone, tg_user):
+    tutor = tg_user("Тамара").register("teacher")
+    kid = tg_user("Коля")
+    joined = kid.join(tutor.call("GET", "/api/teachers/me/invite-link")["referralCode"])
+    mum = tg_user("Мама Коли")
+    mum.join(joined["parentInviteCode"])
+    sid = tutor.call("GET", "/api/teachers/me/students")["students"][0]["studentId"]
+    subject = tutor.call("POST", "/api/teachers/me/subjects", {"name": "Химия", "colorHex": "#ff9800"})
+    past = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    one_off = {"startAt": past, "durationMinutes": 45, "priceRub": 900, "studentIds": [sid], "subjectId": subject["id"]}
+    done = tutor.call("POST", "/api/teachers/me/lessons", one_off)
+    tutor.call("PATCH", f"/api/teachers/me/lessons/{done['id']}/complete",
+               {"students": [{"studentId": sid, "attendance": "attended", "paymentStatus": "unpaid"}]})  # fmt: skip
+    soon = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    series = tutor.call("POST", "/api/teachers/me/lessons", {
+        "startAt": soon, "durationMinutes": 60, "priceRub": 1000, "studentIds": [sid], "subjectId": subject["id"],
+        "meetingUrl": "https://meet.example.com/x", "recurrence": {"frequency": "weekly", "count": 3}})  # fmt: skip
+    tutor.call("POST", f"/api/teachers/me/students/{sid}/subscription", {"type": "lessons", "totalLessons": 8})
+    lesson_id = series["lessons"][0]["id"]
+    routes = {
+        tutor: ["/app/", "/app/?view=week", f"/app/lesson/{lesson_id}", f"/app/lesson/{lesson_id}/edit",
+                f"/app/lesson/{lesson_id}/move", "/app/new", "/app/students", f"/app/students/{sid}",
+                "/app/students/archived", "/app/subjects", "/app/invite", "/app/profile"],
+        kid: ["/app/", "/app/?past=1", f"/app/lesson/{lesson_id}", f"/app/lesson/{done['id']}", "/app/progress",
+              "/app/profile"],
+        mum: ["/app/", f"/app/child/{sid}", "/app/profile"],
+    }  # fmt: skip
+    for user, paths in routes.items():
+        app = phone(user.first_name)
+        for path in paths:
+            with app.step(path):
+                app.open(user, path=path)
+                expect(app.page.locator("main#page")).not_to_have_attribute("aria-busy", "true")
+                expect(app.page.locator("main .state.spinner, main [role=status] .spinner")).to_have_count(0)
+                assert app.page.locator("main .state.error").count() == 0, app.page.inner_text("main")
+                check_a11y(app, f"{user.first_name} {path}")
