@@ -4,6 +4,7 @@ import zoneinfo
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -92,12 +93,26 @@ class User(AbstractBaseUser, PermissionsMixin):
         return " ".join(p for p in (self.first_name, self.last_name) if p)
 
 
+class LateCancelPolicy(models.TextChoices):
+    CHARGE = "charge"  # the lesson counts: a package lesson is consumed, or the price becomes debt
+    CREDIT = "credit"  # the student gets a make-up credit
+    FREE = "free"
+
+
 class TeacherProfile(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="teacher_profile")
     display_name = models.CharField(max_length=255)
     bio = models.TextField(blank=True, default="")
     referral_code = models.CharField(max_length=32, unique=True, default=teacher_code)
+    # Cancellation policy (ours): a student's cancel within `cancel_cutoff_hours` of the start is "late" and
+    # does what `late_cancel_policy` says; an early cancel is always free.
+    cancel_cutoff_hours = models.PositiveSmallIntegerField(default=24, validators=[MaxValueValidator(168)])
+    late_cancel_policy = models.CharField(max_length=8, choices=LateCancelPolicy.choices, default="free")
+    teacher_cancel_gives_credit = models.BooleanField(default=False)
+    make_up_credit_days = models.PositiveSmallIntegerField(
+        default=60, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -138,6 +138,12 @@ class Lesson(models.Model):
         return f"{self.subject or 'Занятие'} {self.start_at:%Y-%m-%d %H:%M}"
 
 
+class CancelOutcome(models.TextChoices):
+    FREE = "free"
+    CHARGED = "charged"
+    CREDITED = "credited"
+
+
 class LessonStudent(models.Model):
     """One student's participation in a lesson: price, attendance, rating, payment and own notes."""
 
@@ -155,6 +161,7 @@ class LessonStudent(models.Model):
         FIXED = "fixed"
         FREE = "free"
         SUBSCRIPTION = "subscription"
+        MAKEUP = "makeup"  # paid with a make-up credit
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="lesson_students")
@@ -172,6 +179,17 @@ class LessonStudent(models.Model):
     student_note_private = models.TextField(null=True, blank=True)
     student_note_for_teacher = models.TextField(null=True, blank=True)
     reminder_minutes_before = models.PositiveIntegerField(null=True, blank=True)
+    # What a cancellation did to this student (the tutor's policy), and why, in words shown to all sides.
+    cancel_outcome = models.CharField(max_length=8, choices=CancelOutcome.choices, null=True, blank=True)
+    cancel_note = models.CharField(max_length=255, blank=True, default="")
+    # The make-up credit this row granted (a cancel) and the one it spent (a make-up booking).
+    credit_granted = models.ForeignKey(
+        "subscriptions.MakeUpCredit", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    credit_spent = models.ForeignKey(
+        "subscriptions.MakeUpCredit", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True, help_text="the student answered 'I'll come'")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -190,7 +208,8 @@ class LessonStudent(models.Model):
                 condition=Q(payment_status__in=["unpaid", "paid"]), name="lesson_student_payment_status"
             ),
             models.CheckConstraint(
-                condition=Q(payment_type__in=["fixed", "free", "subscription"]), name="lesson_student_payment_type"
+                condition=Q(payment_type__in=["fixed", "free", "subscription", "makeup"]),
+                name="lesson_student_payment_type",
             ),
         ]
         indexes = [models.Index(fields=["student", "lesson"], name="lesson_student_student_idx")]

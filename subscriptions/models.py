@@ -46,3 +46,35 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return self.name or f"{self.get_type_display()} {self.used_lessons}/{self.total_lessons or '∞'}"
+
+
+class MakeUpCredit(models.Model):
+    """One make-up lesson owed to a student by a tutor (a late cancel under the `credit` policy, or a tutor's
+    own cancel when they give credits). Spent by booking a lesson with paymentType "makeup"; lapses at
+    `expires_at` (the worker's daily job); revoked when the tutor reverses the decision that granted it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    teacher = models.ForeignKey(TeacherProfile, on_delete=models.CASCADE, related_name="makeup_credits")
+    student = models.ForeignKey(StudentProfile, on_delete=models.CASCADE, related_name="makeup_credits")
+    source_lesson_id = models.UUIDField(null=True, blank=True, help_text="the cancelled lesson that granted it")
+    reason = models.CharField(max_length=255, blank=True, default="")
+    expires_at = models.DateTimeField()
+    spent_at = models.DateTimeField(null=True, blank=True)
+    spent_lesson_id = models.UUIDField(null=True, blank=True)
+    lapsed_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "makeup_credits"
+        ordering = ["expires_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["teacher", "student", "expires_at"],
+                name="makeup_credit_available_idx",
+                condition=Q(spent_at__isnull=True, lapsed_at__isnull=True, revoked_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"make-up credit {self.student_id} ← {self.teacher_id}"

@@ -14,8 +14,15 @@ from accounts.models import (
 
 @transaction.atomic
 def teacher_profile_update(*, teacher: TeacherProfile, data: dict) -> TeacherProfile:
-    """Whitelisted fields only: displayName, bio (profile); city, timezone (user)."""
-    profile_fields = {"displayName": "display_name", "bio": "bio"}
+    """Whitelisted fields only: displayName, bio and the cancellation policy (profile); city, timezone (user)."""
+    profile_fields = {
+        "displayName": "display_name",
+        "bio": "bio",
+        "cancelCutoffHours": "cancel_cutoff_hours",
+        "lateCancelPolicy": "late_cancel_policy",
+        "teacherCancelGivesCredit": "teacher_cancel_gives_credit",
+        "makeUpCreditDays": "make_up_credit_days",
+    }
     user_fields = {"city": "city", "timezone": "timezone"}
     changed = [model for key, model in profile_fields.items() if key in data]
     for key, attr in profile_fields.items():

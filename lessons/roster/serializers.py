@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import validate_timezone
+from accounts.models import LateCancelPolicy, validate_timezone
 from lessons.models import Lesson, LessonStudent
 from tutorcal.timeutil import parse_moment, range_bounds
 
@@ -67,6 +67,10 @@ class TeacherProfileUpdateSerializer(serializers.Serializer):
     bio = serializers.CharField(max_length=2000, required=False, allow_blank=True, allow_null=True)
     city = serializers.CharField(max_length=255, required=False, allow_blank=True, allow_null=True)
     timezone = TimezoneField(required=False)
+    cancelCutoffHours = serializers.IntegerField(min_value=0, max_value=168, required=False)
+    lateCancelPolicy = serializers.ChoiceField(choices=LateCancelPolicy.choices, required=False)
+    teacherCancelGivesCredit = serializers.BooleanField(required=False)
+    makeUpCreditDays = serializers.IntegerField(min_value=1, max_value=365, required=False)
 
     def validate(self, attrs):
         return {key: "" if value is None and key in ("bio", "city") else value for key, value in attrs.items()}

@@ -42,6 +42,10 @@ def teacher_json(teacher) -> dict:
         "inviteUrl": invite_url(teacher.referral_code),
         "city": user.city,
         "timezone": user.timezone,
+        "cancelCutoffHours": teacher.cancel_cutoff_hours,
+        "lateCancelPolicy": teacher.late_cancel_policy,
+        "teacherCancelGivesCredit": teacher.teacher_cancel_gives_credit,
+        "makeUpCreditDays": teacher.make_up_credit_days,
     }
 
 

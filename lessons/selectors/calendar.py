@@ -52,6 +52,9 @@ _ROW_FIELDS = (
     "paid_from_subscription",
     "student_note_for_teacher",
     "reminder_minutes_before",
+    "cancel_outcome",
+    "cancel_note",
+    "confirmed_at",
 )
 
 
@@ -147,6 +150,9 @@ def lesson_student_row(row: dict) -> dict:
         "paidFromSubscription": row["paid_from_subscription"],
         "studentNoteForTeacher": row["student_note_for_teacher"],
         "reminderMinutesBefore": row["reminder_minutes_before"],
+        "cancelOutcome": row["cancel_outcome"],
+        "cancelNote": row["cancel_note"],
+        "confirmedAt": _iso(row["confirmed_at"]),
     }
 
 

@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import (
     User,
 )
-from lessons.models import Lesson, LessonStudent, Subject
+from lessons.models import CancelOutcome, Lesson, LessonStudent, Subject
 
 DEFAULT_COLOR = "#888888"
 
@@ -23,13 +23,15 @@ DEFAULT_COLOR = "#888888"
 RU_WEEKDAYS = ["Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс"]  # date.weekday(): Monday = 0
 
 
-# A row is debt when the student attended a done lesson priced in money and has not paid (B21).
+# A row is debt when the student attended a done lesson priced in money and has not paid (B21), or cancelled
+# late under the tutor's `charge` policy without a package to take it from (the lesson counts).
 DEBT_Q = Q(
-    attendance=LessonStudent.Attendance.ATTENDED,
     payment_status=LessonStudent.PaymentStatus.UNPAID,
-    lesson__status=Lesson.Status.DONE,
     payment_type=LessonStudent.PaymentType.FIXED,
     price_rub__gt=0,
+) & (
+    Q(attendance=LessonStudent.Attendance.ATTENDED, lesson__status=Lesson.Status.DONE)
+    | Q(cancel_outcome=CancelOutcome.CHARGED)
 )
 
 DONE_Q = Q(lesson__status=Lesson.Status.DONE) & ~Q(attendance=LessonStudent.Attendance.CANCELLED)

@@ -71,6 +71,8 @@ def _row_terms(*, is_free: bool, payment_type: str | None, price_rub: int) -> tu
         return 0, LessonStudent.PaymentType.FREE
     if payment_type == LessonStudent.PaymentType.SUBSCRIPTION:
         return 0, LessonStudent.PaymentType.SUBSCRIPTION
+    if payment_type == LessonStudent.PaymentType.MAKEUP:
+        return 0, LessonStudent.PaymentType.MAKEUP
     return price_rub, LessonStudent.PaymentType.FIXED
 
 

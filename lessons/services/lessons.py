@@ -9,11 +9,13 @@ import uuid
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import TeacherProfile
 from lessons import recurrence as rec
 from lessons.models import Lesson, LessonSeries, LessonStudent, SeriesStudent
+from subscriptions.credits import credits_spend, credits_unspend
 from tutorcal import events
 from tutorcal.errors import DomainError
 
@@ -31,6 +33,7 @@ from ._common import (
     _unique,
     lock_in_order,
 )
+from .cancel_policy import teacher_cancel_outcomes
 from .series import (
     SeriesResult,
     _apply_student_set,
@@ -69,6 +72,8 @@ def lesson_create(
     students = [(sid, row_price, row_type) for sid in student_ids]
     tz = _tz(teacher)
     frequency = (recurrence or {}).get("frequency") or "none"
+    if row_type == LessonStudent.PaymentType.MAKEUP and (frequency != "none" or not student_ids):
+        raise DomainError("VALIDATION_FAILED", messages=["paymentType makeup: one-off lessons with students only"])
     rule = None
     if frequency != "none":
         try:
@@ -98,7 +103,14 @@ def lesson_create(
         )
         if rule is None:
             lesson = Lesson.objects.create(start_at=start_at, **common)
-            LessonStudent.objects.bulk_create(_new_rows([lesson], students, reminder_minutes_before))
+            rows = _new_rows([lesson], students, reminder_minutes_before)
+            if row_type == LessonStudent.PaymentType.MAKEUP:
+                # Each student pays with one make-up credit, all or nothing (409 NO_MAKEUP_CREDITS).
+                spent = credits_spend(teacher_id=teacher.id, student_ids=student_ids, lesson_id=lesson.id)
+                for row in rows:
+                    row.credit_spent = spent[row.student_id]
+                    row.payment_status = LessonStudent.PaymentStatus.PAID
+            LessonStudent.objects.bulk_create(rows)
             events.announce(events.lesson_created, lesson_ids=[lesson.id], teacher_id=teacher.id, actor=actor)
             return lesson
 
@@ -233,6 +245,7 @@ def lesson_update(
                 LessonStudent.objects.filter(id__in=refunded).update(
                     paid_from_subscription=False, subscription=None, payment_status="unpaid", updated_at=now
                 )
+            teacher_cancel_outcomes(teacher=teacher, lesson=lesson, rows=student_rows)
 
         added: dict = {}
         if "student_ids" in data:
@@ -285,8 +298,13 @@ def lesson_delete(*, teacher: TeacherProfile, lesson_id, apply_to_series: str | 
         targets = _series_targets(lesson=lesson, scope=scope) if series_mode else [lesson]
         ids = [x.id for x in targets]
         snapshots = _snapshots(targets)
-        rows = lock_in_order(LessonStudent.objects.filter(lesson_id__in=ids, paid_from_subscription=True))
+        rows = lock_in_order(
+            LessonStudent.objects.filter(
+                Q(paid_from_subscription=True) | Q(credit_spent__isnull=False), lesson_id__in=ids
+            )
+        )
         _refund_rows(rows)
+        credits_unspend(credit_ids=[row.credit_spent_id for row in rows])
         Lesson.objects.filter(id__in=ids).delete()
         if series_mode and scope == "all" and not Lesson.objects.filter(series_id=lesson.series_id).exists():
             LessonSeries.objects.filter(id=lesson.series_id).delete()

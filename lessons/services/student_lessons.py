@@ -9,11 +9,10 @@ from accounts.models import (
     StudentProfile,
 )
 from lessons.models import Lesson, LessonStudent
-from subscriptions.services import subscription_refund
 from tutorcal import events
 from tutorcal.errors import DomainError
 
-from ._common import _clear_subscription
+from .cancel_policy import CancelDecision, apply_decision, student_cancel_decision
 
 
 def _own_row(*, student: StudentProfile, lesson_id: uuid.UUID, lock: bool = False) -> LessonStudent:
@@ -57,36 +56,49 @@ def student_lesson_update(*, student: StudentProfile, lesson_id: uuid.UUID, data
     return row
 
 
-@transaction.atomic
-def student_lesson_cancel(*, student: StudentProfile, lesson_id: uuid.UUID, reason: str | None = None) -> None:
-    """Only a future planned lesson the student is still on. Individual lesson (they are its only active
-    participant) -> the lesson is cancelled (cancelledBy student, or illness when that is the `reason`);
-    group -> only their row is cancelled."""
+def _cancellable(*, student: StudentProfile, lesson_id: uuid.UUID, lock: bool) -> tuple[Lesson, LessonStudent]:
     if not LessonStudent.objects.filter(student=student, lesson_id=lesson_id).exists():
         raise DomainError("LESSON_NOT_FOUND")
-    lesson = Lesson.objects.select_for_update().get(pk=lesson_id)
-    row = LessonStudent.objects.select_for_update().get(student=student, lesson_id=lesson_id)
+    lessons = Lesson.objects.select_related("teacher")
+    rows = LessonStudent.objects.all()
+    if lock:
+        lessons, rows = lessons.select_for_update(of=("self",)), rows.select_for_update()
+    lesson = lessons.get(pk=lesson_id)
+    row = rows.get(student=student, lesson_id=lesson_id)
     if (
         lesson.status != Lesson.Status.PLANNED
         or lesson.start_at <= timezone.now()
         or row.attendance == LessonStudent.Attendance.CANCELLED
     ):
         raise DomainError("LESSON_NOT_CANCELLABLE")
+    return lesson, row
+
+
+def student_cancel_preview(*, student: StudentProfile, lesson_id: uuid.UUID) -> CancelDecision:
+    """What cancelling now would do (free, charged, credited) and why, before the student confirms."""
+    lesson, _row = _cancellable(student=student, lesson_id=lesson_id, lock=False)
+    return student_cancel_decision(teacher=lesson.teacher, lesson=lesson)
+
+
+@transaction.atomic
+def student_lesson_cancel(
+    *, student: StudentProfile, lesson_id: uuid.UUID, reason: str | None = None
+) -> CancelDecision:
+    """Only a future planned lesson the student is still on. Individual lesson (they are its only active
+    participant) -> the lesson is cancelled (cancelledBy student, or illness when that is the `reason`);
+    group -> only their row is cancelled. The tutor's policy decides what it costs (cancel_policy)."""
+    lesson, row = _cancellable(student=student, lesson_id=lesson_id, lock=True)
     others_active = (
         LessonStudent.objects.filter(lesson=lesson)
         .exclude(pk=row.pk)
         .exclude(attendance=LessonStudent.Attendance.CANCELLED)
         .exists()
     )
-    if row.paid_from_subscription and row.subscription_id:
-        subscription_refund(subscription_id=row.subscription_id)
-        _clear_subscription(row)  # the row no longer points at the package it was refunded to
-    paid = ["paid_from_subscription", "subscription", "payment_status", "updated_at"]
+    decision = student_cancel_decision(teacher=lesson.teacher, lesson=lesson)
     if others_active:
         row.attendance = LessonStudent.Attendance.CANCELLED
-        row.save(update_fields=["attendance", *paid])
-    else:
-        row.save(update_fields=paid)
+    apply_decision(teacher=lesson.teacher, lesson=lesson, row=row, decision=decision)
+    if not others_active:
         lesson.status = Lesson.Status.CANCELLED
         ill = reason == Lesson.CancelledBy.ILLNESS
         lesson.cancelled_by = Lesson.CancelledBy.ILLNESS if ill else Lesson.CancelledBy.STUDENT
@@ -98,3 +110,4 @@ def student_lesson_cancel(*, student: StudentProfile, lesson_id: uuid.UUID, reas
         actor="student",
         student_ids=[student.id],
     )
+    return decision
