@@ -48,7 +48,8 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(TeacherProfile)
 class TeacherProfileAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "user", "referral_code", "created_at"]
+    list_display = ["display_name", "user", "referral_code", "late_cancel_policy", "cancel_cutoff_hours", "created_at"]
+    list_filter = ["late_cancel_policy", "teacher_cancel_gives_credit"]
     search_fields = ["display_name", "referral_code", "user__username", "user__first_name", "user__last_name"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]

@@ -176,7 +176,7 @@ class Worker:
         today = timezone.now().date().isoformat()
         self.run_daily("prune_outbox", today, outbox.outbox_prune, stats)
         # Daily housekeeping commands of other apps, when installed (botapp does not import them).
-        for command in ("purge_archived", "prune_staff_logs", "purge_pending_signups"):
+        for command in ("purge_archived", "prune_staff_logs", "purge_pending_signups", "lapse_makeup_credits"):
             if command in get_commands():
                 self.run_daily(command, today, lambda command=command: call_command(command), stats)
 

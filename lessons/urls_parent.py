@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import views_policy
 from .roster import views_parent as v
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("me/children/<str:child_id>/lessons/<str:lesson_id>", v.ChildLessonDetailView.as_view()),
     path("me/children/<str:child_id>/stats", v.ChildStatsView.as_view()),
     path("me/children/<str:child_id>/debt", v.ChildDebtView.as_view()),
+    path("me/children/<str:child_id>/credits", views_policy.ChildCreditsView.as_view()),
     path("me/children/<str:child_id>/notifications", v.ChildNotificationsView.as_view()),
     path("me/notification-settings", v.NotificationSettingsView.as_view()),
 ]

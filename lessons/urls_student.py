@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import views_policy
 from .roster import views_student as v
 
 urlpatterns = [
@@ -12,6 +13,8 @@ urlpatterns = [
     path("me/lessons", v.LessonsView.as_view()),
     path("me/lessons/<str:lesson_id>", v.LessonDetailView.as_view()),
     path("me/lessons/<str:lesson_id>/cancel", v.LessonCancelView.as_view()),
+    path("me/lessons/<str:lesson_id>/cancel-preview", views_policy.StudentCancelPreviewView.as_view()),
+    path("me/credits", views_policy.StudentCreditsView.as_view()),
     path("me/stats", v.StatsView.as_view()),
     path("me/stats/teacher/<str:teacher_id>", v.StatsTeacherView.as_view()),
     path("me/notification-settings", v.NotificationSettingsView.as_view()),

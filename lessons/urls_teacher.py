@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_policy
 from .calendars import views_import
 
 urlpatterns = [
@@ -21,4 +21,8 @@ urlpatterns = [
     path("me/lessons/<str:lesson_id>/students", views.LessonStudentsView.as_view()),
     path("me/lessons/<str:lesson_id>/students/bulk", views.LessonStudentsBulkView.as_view()),
     path("me/lessons/<str:lesson_id>/students/<str:student_id>", views.LessonStudentDetailView.as_view()),
+    path(
+        "me/lessons/<str:lesson_id>/students/<str:student_id>/cancel-outcome/revert",
+        views_policy.CancelOutcomeRevertView.as_view(),
+    ),
 ]

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import views_policy
 from .roster import views_teacher as v
 
 urlpatterns = [
@@ -17,6 +18,7 @@ urlpatterns = [
     path("me/students/<str:student_id>/parents/<str:parent_id>", v.StudentParentView.as_view()),
     path("me/students/<str:student_id>/lessons", v.StudentLessonsView.as_view()),
     path("me/students/<str:student_id>/debt", v.StudentDebtView.as_view()),
+    path("me/students/<str:student_id>/credits", views_policy.TeacherStudentCreditsView.as_view()),
     path("me/students/<str:student_id>/stats", v.StudentStatsView.as_view()),
     path("me/students/<str:student_id>/stats/detailed", v.StudentDetailedStatsView.as_view()),
 ]

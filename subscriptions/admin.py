@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .models import Subscription
+from .models import MakeUpCredit, Subscription
 from .selectors import display_text, is_active, is_expired
 
 
@@ -85,3 +85,13 @@ class SubscriptionAdmin(admin.ModelAdmin):
         if is_expired(obj):
             return "expired"
         return display_text(obj) if is_active(obj) else "inactive"
+
+
+@admin.register(MakeUpCredit)
+class MakeUpCreditAdmin(admin.ModelAdmin):
+    list_display = ["student", "teacher", "reason", "expires_at", "spent_at", "lapsed_at", "revoked_at"]
+    list_filter = [("spent_at", admin.EmptyFieldListFilter), ("lapsed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["student__user__first_name", "student__user__last_name", "teacher__display_name", "reason"]
+    list_select_related = ["student__user", "teacher"]
+    raw_id_fields = ["teacher", "student"]
+    readonly_fields = ["id", "created_at"]

@@ -8,11 +8,12 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import TeacherProfile
 from tutorcal.errors import DomainError
+from tutorcal.timeutil import iso
 
 from .models import MakeUpCredit
 
@@ -82,13 +83,18 @@ def credits_lapse_expired(*, now: datetime | None = None) -> int:
     ).update(lapsed_at=now)
 
 
-def credits_available(*, teacher_id: uuid.UUID | None = None, student_ids) -> dict:
-    """{(teacher_id, student_id): (count, soonest expiry)} of available credits, in one query."""
+def credits_json(*, student_id: uuid.UUID, teacher_ids) -> dict:
+    """Available make-up credits of a student with these tutors (one query): {available, credits: [...]}."""
     now = timezone.now()
-    rows = MakeUpCredit.objects.filter(available_q(now), student_id__in=list(student_ids))
-    if teacher_id is not None:
-        rows = rows.filter(teacher_id=teacher_id)
-    out: dict = {}
-    for row in rows.values("teacher_id", "student_id").annotate(n=Count("id")).order_by():
-        out[(row["teacher_id"], row["student_id"])] = row["n"]
-    return out
+    rows = MakeUpCredit.objects.filter(available_q(now), student_id=student_id, teacher_id__in=list(teacher_ids))
+    credits = [
+        {
+            "id": str(c.id),
+            "teacherId": str(c.teacher_id),
+            "reason": c.reason,
+            "expiresAt": iso(c.expires_at),
+            "createdAt": iso(c.created_at),
+        }
+        for c in rows.order_by("expires_at", "id")
+    ]
+    return {"available": len(credits), "credits": credits}
