@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def captured():
-    """Domain events sent on commit: [(signal name, kwargs)]."""
+    """Domain events announced by the services: [(signal name, kwargs)]."""
     got = []
     names = {}
     for name in (
