@@ -308,7 +308,13 @@ def test_without_a_bot_token_the_worker_still_runs_the_housekeeping_jobs_and_sen
     assert "BOT_TOKEN is not set" in err.getvalue()
     assert not TeacherStudentLink.objects.filter(teacher=tutor.profile).exists()  # purge_archived ran
     jobs = set(PeriodicJobRun.objects.values_list("job", flat=True))
-    assert jobs == {"prune_outbox", "purge_archived", "prune_staff_logs", "purge_pending_signups", "lapse_makeup_credits"}
+    assert jobs == {
+        "prune_outbox",
+        "purge_archived",
+        "prune_staff_logs",
+        "purge_pending_signups",
+        "lapse_makeup_credits",
+    }
     pending.refresh_from_db()
     assert pending.status == "pending"  # nothing claimed, nothing sent
 
