@@ -49,6 +49,8 @@ def normalise_url(url: str) -> str:
 
 
 def _split(url: str):
+    if any(ord(ch) <= 32 or ord(ch) == 127 for ch in url):
+        raise _refused("the URL contains spaces or control characters")
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -61,6 +63,14 @@ def _split(url: str):
     if parts.username is not None or parts.password is not None:
         raise _refused("URLs with a user name or password are not fetched")
     return parts, port or (443 if parts.scheme.lower() == "https" else 80)
+
+
+def _ascii_host(host: str) -> str:
+    """An internationalised host name in its DNS (punycode) form, which is what Host and SNI carry."""
+    try:
+        return host if host.isascii() else host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise _refused("the host name is not valid") from None
 
 
 def address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -76,7 +86,7 @@ def address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 def resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, OSError):
+    except (socket.gaierror, UnicodeError, OSError, ValueError):
         raise _failed(f"the host {host!r} could not be resolved") from None
     addresses = []
     for info in infos:
@@ -99,7 +109,7 @@ def fetch_calendar(url: str) -> bytes:
     with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=True) as client:
         for _ in range(MAX_REDIRECTS + 1):
             parts, port = _split(url)
-            host = parts.hostname
+            host = _ascii_host(parts.hostname)
             ip = resolve(host, port)[0]
             literal = f"[{ip}]" if ip.version == 6 else str(ip)
             target = parts._replace(netloc=f"{literal}:{port}").geturl()
@@ -124,7 +134,7 @@ def fetch_calendar(url: str) -> bytes:
                     return _read_capped(response, deadline)
             except httpx.TimeoutException:
                 raise _failed("the server did not answer within 5 seconds") from None
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
                 raise _failed(f"the connection failed ({type(exc).__name__})") from None
     raise _failed(f"more than {MAX_REDIRECTS} redirects")
 

@@ -205,8 +205,8 @@ def _events(components: Iterable, recurring_uids: set[str], zone: ZoneInfo, star
                 finish = begin + (timedelta(days=1) if all_day else timedelta(0))
         except DomainError:
             raise
-        except (ValueError, TypeError, KeyError, AttributeError):
-            continue  # one unreadable event does not sink the file
+        except Exception:  # noqa: S112 - icalendar raises many types; one unreadable event does not sink the file
+            continue
         if finish <= begin or not (start <= begin <= end):
             continue
         recurring = uid in recurring_uids

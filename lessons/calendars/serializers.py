@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from tutorcal.timeutil import validate_supported
+
 from ..serializers import MAX_PRICE, MAX_STUDENTS, LocalDateField, OptionalUUIDField
 from .ics_parse import MAX_BYTES, MAX_EVENTS
 
@@ -17,8 +19,8 @@ class SourceSerializer(serializers.Serializer):
 
 
 class PreviewSerializer(SourceSerializer):
-    fromDate = LocalDateField(source="from_date", required=False, allow_null=True)
-    toDate = LocalDateField(source="to_date", required=False, allow_null=True)
+    fromDate = LocalDateField(source="from_date", required=False, allow_null=True, validators=[validate_supported])
+    toDate = LocalDateField(source="to_date", required=False, allow_null=True, validators=[validate_supported])
 
 
 class ImportEventSerializer(serializers.Serializer):

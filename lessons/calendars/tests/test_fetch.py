@@ -185,6 +185,10 @@ def test_an_http_error_is_a_readable_400(api, tutor, server, loopback_allowed):
         "http://user:secret@example.com/cal.ics",
         "http:///nohost",
         "http://example.com:99999/",
+        "http://example.com/a b.ics",
+        "http://example.com/a\x00b.ics",
+        "http://exa\x00mple.com/",
+        "http://" + "я" * 70 + ".example/",
     ],
 )
 def test_non_http_schemes_credentials_and_malformed_urls_are_refused(url):
@@ -198,3 +202,10 @@ def test_webcal_is_read_as_https():
 
 def test_an_unresolvable_host_is_a_fetch_failure():
     assert refused("http://no-such-host.invalid/cal.ics") == "CALENDAR_FETCH_FAILED"
+
+
+def test_window_dates_outside_the_supported_years_are_400(api, tutor):
+    response = api(tutor).post(
+        PREVIEW, {"content": FIXTURE, "fromDate": "0001-01-01", "toDate": "9999-12-31"}, format="json"
+    )
+    assert response.status_code == 400

@@ -381,3 +381,13 @@ def test_preview_query_count_is_the_same_for_1_and_23_events(api, tutor):
     with CaptureQueriesContext(connection) as big:
         assert preview(client).json()["totalEvents"] == 23
     assert len(small) == len(big)
+
+
+def test_truncated_or_mangled_exports_never_answer_500(api, tutor):
+    client = api(tutor)
+    lines = FIXTURE.split("\r\n")
+    variants = [FIXTURE[:cut] for cut in range(0, len(FIXTURE), 211)]
+    variants += ["\r\n".join(lines[:i] + lines[i + 1 :]) for i in range(0, len(lines), 3)]  # one line dropped
+    variants += [FIXTURE.replace("20270111T160000", "2027-01-11"), FIXTURE.replace("RRULE:FREQ=WEEKLY", "RRULE:FREQ=")]
+    statuses = {preview(client, content=v).status_code for v in variants}
+    assert statuses <= {200, 400}, statuses
