@@ -79,6 +79,15 @@ async def get_application() -> Application | None:
         return app
 
 
+async def release_application() -> None:
+    """Shut this loop's Application down (its HTTP connections closed) and forget it. For a loop that dies with
+    the request: a WSGI server (or Django's test client) runs an async view on a throwaway loop."""
+    app = _state["app"]
+    if app is not None and _state["loop"] is asyncio.get_running_loop():
+        _state.update(app=None, loop=None, key=None)
+        await app.shutdown()
+
+
 def reset_application() -> None:
     """Forget the Application (tests: every test has its own loop and fake server)."""
     _state.update(app=None, loop=None, key=None, warned=False)

@@ -7,6 +7,7 @@ import hmac
 import logging
 
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, JsonResponse
 from django.utils.http import parse_header_parameters
 from django.views.decorators.csrf import csrf_exempt
@@ -65,6 +66,9 @@ async def webhook(request: HttpRequest) -> JsonResponse:
         await app.process_update(update)
     except Exception:  # a broken update or handler must not make Telegram retry it forever
         logger.exception("failed to process Telegram update %s", data.get("update_id"))
+    finally:
+        if not isinstance(request, ASGIRequest):  # this loop ends with the request: close the bot's connections
+            await telegram_app.release_application()
     return JsonResponse({"ok": True})
 
 

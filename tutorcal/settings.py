@@ -4,6 +4,7 @@ With no DATABASE_URL / REDIS_URL the service runs on the embedded defaults: SQLi
 channel layer and a local-memory cache. With DJANGO_DEBUG=False it refuses to start without its secrets.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,10 +22,13 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 TESTING = env.bool("DJANGO_TESTING", default=False)
 
 # Development-only fallbacks; production (DEBUG=False) refuses to start without real values.
-_DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production-0000"
+_DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production-0000000000"  # 64 bytes: fine for HS512 too
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
 JWT_SECRET = env.str("JWT_SECRET", default=_DEV_SECRET if DEBUG else "")
 BOT_TOKEN = env.str("BOT_TOKEN", default="")
+# python-telegram-bot: opt in to its next major's durations as timedelta (RetryAfter.retry_after); without it every
+# 429 warns (PTBDeprecationWarning). botapp.worker.retry_after_seconds reads either form.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 BOT_USERNAME = env.str("BOT_USERNAME", default="your_bot")
 TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET", default="")
 BOT_ADMIN_SECRET = env.str("BOT_ADMIN_SECRET", default="")
@@ -210,6 +214,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Pinned to the settings' DEBUG, not read at request time: pytest-django switches DEBUG off while tests run, and
+# whitenoise would then want a collected STATIC_ROOT that only production builds (collectstatic) have.
+WHITENOISE_AUTOREFRESH = DEBUG
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

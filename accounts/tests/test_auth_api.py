@@ -13,6 +13,7 @@ from accounts.models import (
     TeacherStudentLink,
     User,
 )
+from accounts.tokens import issue_tokens
 from lessons.roster.services.invitations import invitation_create
 from tutorcal import events
 
@@ -242,8 +243,10 @@ def test_a_deactivated_user_is_refused(api, tutor):
 def test_a_token_signed_with_another_key_is_refused(api, tutor):
     import jwt
 
+    live = jwt.decode(issue_tokens(tutor.user, "teacher")["token"], options={"verify_signature": False})
     forged = jwt.encode(
         {
+            "sid": live["sid"],  # a live session: only the key is wrong
             "sub": str(tutor.user.id),
             "role": "teacher",
             "token_type": "access",
@@ -251,7 +254,7 @@ def test_a_token_signed_with_another_key_is_refused(api, tutor):
             "jti": "x",
             "profileId": str(tutor.profile.id),
         },
-        "another-secret",
+        "another-secret-of-a-proper-length-32-bytes-or-more",
         algorithm="HS256",
     )
     response = bearer(api(), forged).get("/api/auth/me")

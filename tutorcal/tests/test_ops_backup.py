@@ -1,8 +1,8 @@
 """manage.py backup / restore: timestamped backups with manifests, rotation, verification, refusal rules, and a
 full round trip (seed → backup → drop → restore → every table's rows identical)."""
 
+import io
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -98,7 +98,7 @@ def test_backup_then_drop_then_restore_gives_back_every_row_of_every_table(seede
     path = run_backup()
 
     drop_everything()
-    call_command("restore", str(path), "--yes", stdout=open(os.devnull, "w"))
+    call_command("restore", str(path), "--yes", stdout=io.StringIO())
 
     assert all_rows() == before
     assert Lesson.objects.get().lesson_students.get().price_rub == 1500
@@ -111,7 +111,7 @@ def test_postgres_round_trip_uses_pg_dump_custom_format_and_keeps_sequences_work
     before = all_rows()
 
     drop_everything()
-    call_command("restore", str(path), "--yes", stdout=open(os.devnull, "w"))
+    call_command("restore", str(path), "--yes", stdout=io.StringIO())
 
     assert all_rows() == before
     # Sequences came back too: a new row gets a fresh id instead of colliding.
@@ -133,7 +133,7 @@ def test_restore_refuses_a_database_that_holds_data_unless_forced(seeded, backup
         call_command("restore", str(path), "--yes")
     assert Lesson.objects.count() == 2
 
-    call_command("restore", str(path), "--yes", "--force", stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w"))
+    call_command("restore", str(path), "--yes", "--force", stdout=io.StringIO(), stderr=io.StringIO())
     assert Lesson.objects.count() == 1
     saved = [p for p in backup_dir.iterdir() if "pre-restore" in p.name and not p.name.endswith(".json")]
     assert len(saved) == 1, "the replaced content is saved before a forced restore"
@@ -146,7 +146,7 @@ def test_restore_into_a_freshly_migrated_database_needs_no_force(seeded, backup_
     call_command("flush", "--noinput")  # a migrated database with no data
     assert backups.tables_with_data() == []
 
-    call_command("restore", str(path), "--yes", stdout=open(os.devnull, "w"))
+    call_command("restore", str(path), "--yes", stdout=io.StringIO())
     assert all_rows() == before
 
 
