@@ -85,6 +85,8 @@ def test_postgresql_unreachable_is_a_503_within_5_s_and_recovers_without_restart
             assert_unavailable(server, "GET", LESSONS, auth)
             assert_unavailable(server, "POST", "/api/teachers/me/lessons", json_headers, lesson)
         assert_unavailable(server, "GET", "/api/health/ready")
+        # Outside DRF too: the admin looks the session up in the database (middleware mapping, not the DRF handler).
+        assert_unavailable(server, "GET", "/admin/", {"Cookie": "sessionid=" + "x" * 32})
         proxy.set_mode("up")
         assert_recovers(server, "/api/health/ready")
         assert_recovers(server, LESSONS, auth)
