@@ -53,6 +53,7 @@ class LessonSeries(models.Model):
     meeting_url = models.URLField(max_length=500, null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
     max_occurrences = models.PositiveIntegerField(null=True, blank=True)
+    capacity = models.PositiveIntegerField(null=True, blank=True, help_text="seats per lesson; empty = unlimited")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -107,6 +108,7 @@ class Lesson(models.Model):
     teacher_note_updated_at = models.DateTimeField(null=True, blank=True)
     lesson_report = models.TextField(null=True, blank=True)
     meeting_url = models.URLField(max_length=500, null=True, blank=True)
+    capacity = models.PositiveIntegerField(null=True, blank=True, help_text="seats; empty = unlimited")
     import_source = models.CharField(max_length=50, null=True, blank=True)
     # Where an imported lesson came from, so importing again updates or skips instead of duplicating:
     # the source event's UID (Google: the recurring event id or event id) and the occurrence's original start
@@ -213,3 +215,21 @@ class LessonStudent(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["student", "lesson"], name="lesson_student_student_idx")]
+
+
+class WaitlistEntry(models.Model):
+    """A student waiting for a seat on a full group lesson, in arrival order (the id: entries are written while
+    the lesson row is locked, so ids follow the order in which the joins got the lock)."""
+
+    id = models.BigAutoField(primary_key=True)
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="waitlist")
+    student = models.ForeignKey(StudentProfile, on_delete=models.CASCADE, related_name="waitlist_entries")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "lesson_waitlist"
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["lesson", "student"], name="uniq_waitlist_student")]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} waiting for {self.lesson_id}"

@@ -101,6 +101,7 @@ class _LessonFieldsMixin(serializers.Serializer):
     )
     studentId = OptionalUUIDField(source="student_id")
     recurrence = RecurrenceSerializer(required=False, allow_null=True)
+    capacity = serializers.IntegerField(min_value=1, max_value=MAX_STUDENTS, required=False, allow_null=True)
 
     def validate_meetingUrl(self, value):
         return value or None

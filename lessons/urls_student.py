@@ -15,6 +15,8 @@ urlpatterns = [
     path("me/lessons/<str:lesson_id>/cancel", v.LessonCancelView.as_view()),
     path("me/lessons/<str:lesson_id>/cancel-preview", views_policy.StudentCancelPreviewView.as_view()),
     path("me/credits", views_policy.StudentCreditsView.as_view()),
+    path("me/waitlist", views_policy.StudentWaitlistView.as_view()),
+    path("me/lessons/<str:lesson_id>/waitlist", views_policy.StudentWaitlistLeaveView.as_view()),
     path("me/stats", v.StatsView.as_view()),
     path("me/stats/teacher/<str:teacher_id>", v.StatsTeacherView.as_view()),
     path("me/notification-settings", v.NotificationSettingsView.as_view()),

@@ -192,6 +192,7 @@ class LessonsView(TeacherView):
             reminder_minutes_before=data.get("reminder_minutes_before"),
             meeting_url=data.get("meeting_url"),
             recurrence=data.get("recurrence"),
+            capacity=data.get("capacity"),
         )
         if isinstance(result, SeriesResult):
             return Response(series_json(result, full=True), status=status.HTTP_201_CREATED)

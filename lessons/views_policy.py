@@ -8,8 +8,10 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsParent, IsStudent, IsTeacher
 from lessons.roster.selectors.links import parent_child_relations, teacher_link
+from lessons.selectors.waitlist import student_waitlist
 from lessons.services.cancel_policy import cancel_outcome_revert
 from lessons.services.student_lessons import student_cancel_preview
+from lessons.services.waitlist import waitlist_leave
 from subscriptions.credits import credits_json
 from tutorcal.errors import parse_uuid
 
@@ -94,3 +96,34 @@ class ChildCreditsView(APIView):
     def get(self, request, child_id: str):
         rels = parent_child_relations(request.profile.id, child_id)
         return Response(credits_json(student_id=rels[0].student_id, teacher_ids=[r.teacher_id for r in rels]))
+
+
+WAITLIST = inline_serializer(
+    "StudentWaitlistPlace",
+    {
+        "lessonId": serializers.UUIDField(),
+        "teacherId": serializers.UUIDField(),
+        "startAt": serializers.DateTimeField(),
+        "position": serializers.IntegerField(),
+    },
+    many=True,
+)
+
+
+@extend_schema(tags=["student"], responses={200: WAITLIST})
+class StudentWaitlistView(APIView):
+    permission_classes = [IsStudent]
+
+    def get(self, request):
+        return Response(student_waitlist(student=request.profile))
+
+
+@extend_schema(
+    tags=["student"], request=None, responses={200: inline_serializer("Ok", {"success": serializers.BooleanField()})}
+)
+class StudentWaitlistLeaveView(APIView):
+    permission_classes = [IsStudent]
+
+    def delete(self, request, lesson_id: str):
+        waitlist_leave(student=request.profile, lesson_id=parse_uuid(lesson_id, "NOT_ON_WAITLIST"))
+        return Response({"success": True})

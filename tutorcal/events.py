@@ -28,6 +28,8 @@ lesson_deleted = Signal()
 lesson_completed = Signal()
 # lesson_id, teacher_id: the tutor wrote the lesson's report (write-once), for students who want reports
 lesson_report_written = Signal()
+# lesson_id, teacher_id, student_ids: students who got a freed seat from the waitlist (also announced as added)
+waitlist_promoted = Signal()
 # lesson_id, teacher_id, student_ids: students newly added to an existing lesson
 lesson_students_added = Signal()
 # teacher_id, student_id, via: "telegram"|"web"|"invitation", restored: bool

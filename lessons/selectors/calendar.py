@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from django.db.models import Q, QuerySet
 
 from lessons.models import Lesson, LessonSeries, LessonStudent
+from lessons.selectors.waitlist import waitlist_json
 
 # Lessons longer than this are rejected on input, so an overlap search only needs this much look-behind.
 MAX_DURATION_MINUTES = 24 * 60
@@ -30,6 +31,7 @@ _LESSON_FIELDS = (
     "teacher_note_updated_at",
     "lesson_report",
     "meeting_url",
+    "capacity",
     "created_at",
     "updated_at",
     "subject__name",
@@ -156,7 +158,7 @@ def lesson_student_row(row: dict) -> dict:
     }
 
 
-def lesson_dict(row: dict, students: list[dict], conflicts: list[str]) -> dict:
+def lesson_dict(row: dict, students: list[dict], conflicts: list[str], waitlist: list | None = None) -> dict:
     """One TeacherLesson (reference §2 'TeacherLesson') from a `.values()` row and its student rows."""
     only = students[0] if len(students) == 1 else None
     return {
@@ -188,6 +190,9 @@ def lesson_dict(row: dict, students: list[dict], conflicts: list[str]) -> dict:
         if row["subject_id"] is not None
         else None,
         "conflicts": conflicts,
+        "capacity": row["capacity"],
+        "seatsTaken": sum(1 for x in students if x["attendance"] != "cancelled"),
+        "waitlist": waitlist or [],
     }
 
 
@@ -216,7 +221,12 @@ def teacher_lesson_dicts(
     unfiltered = lesson_ids is None and None not in (start, end) and subject_id is None and student_id is None
     window = (start, end) if unfiltered and status is None else None
     conflicts = _conflict_index(teacher_id, lessons, window=window)
-    return [lesson_dict(row, by_lesson.get(row["id"], []), conflicts[row["id"]]) for row in lessons]
+    # The queues cost a query only when some listed lesson has a capacity (a waitlist needs one).
+    capped = [row["id"] for row in lessons if row["capacity"] is not None]
+    queues = waitlist_json(capped) if capped else {}
+    return [
+        lesson_dict(row, by_lesson.get(row["id"], []), conflicts[row["id"]], queues.get(row["id"])) for row in lessons
+    ]
 
 
 def teacher_lesson_dict(*, teacher_id, lesson_id) -> dict | None:

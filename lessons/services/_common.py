@@ -17,7 +17,7 @@ SERIES_SCOPES = ("this", "future", "all")
 
 
 # Fields a series edit applies to every matched lesson (and stores as the series' defaults).
-SERIES_SAFE = ("subject_id", "duration_minutes", "is_free", "price_rub", "meeting_url")
+SERIES_SAFE = ("subject_id", "duration_minutes", "is_free", "price_rub", "meeting_url", "capacity")
 
 
 def _tz(teacher: TeacherProfile) -> str:

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import TeacherProfile
-from lessons.models import Lesson, LessonStudent
+from lessons.models import Lesson, LessonStudent, WaitlistEntry
 from subscriptions.services import subscription_refund_many
 from tutorcal import events
 from tutorcal.errors import DomainError
@@ -20,16 +20,26 @@ from ._common import (
     _row_terms,
     lock_in_order,
 )
+from .waitlist import free_seats, waitlist_add, waitlist_promote
 
 
 def lesson_student_add(
     *, teacher: TeacherProfile, lesson_id, student_id, price_rub: int | None = None, actor: str = ACTOR
-) -> LessonStudent:
+) -> LessonStudent | None:
+    """Seat a linked student on the lesson, or queue them when it is full (returns None then)."""
     with transaction.atomic():
         lesson = _lesson_for_update(teacher=teacher, lesson_id=lesson_id)
         _check_linked(teacher=teacher, student_ids=[student_id])
         if LessonStudent.objects.filter(lesson_id=lesson.id, student_id=student_id).exists():
             raise DomainError("STUDENT_ALREADY_ON_LESSON")
+        if free_seats(lesson) == 0:  # a full group lesson: the student queues for the next free seat
+            if not waitlist_add(lesson=lesson, student_ids=[student_id]):
+                raise DomainError("STUDENT_ALREADY_ON_LESSON")
+            Lesson.objects.filter(id=lesson.id).update(updated_at=timezone.now())
+            events.announce(
+                events.lesson_updated, lesson_ids=[lesson.id], teacher_id=teacher.id, actor=actor, moved=False
+            )
+            return None
         price, ptype = _row_terms(
             is_free=lesson.is_free, payment_type=None, price_rub=lesson.price_rub if price_rub is None else price_rub
         )
@@ -40,6 +50,7 @@ def lesson_student_add(
                 )
         except IntegrityError:
             raise DomainError("STUDENT_ALREADY_ON_LESSON") from None
+        WaitlistEntry.objects.filter(lesson_id=lesson.id, student_id=student_id).delete()
         Lesson.objects.filter(id=lesson.id).update(updated_at=timezone.now())
         events.announce(
             events.lesson_students_added, lesson_id=lesson.id, teacher_id=teacher.id, student_ids=[student_id]
@@ -65,6 +76,7 @@ def lesson_student_remove(*, teacher: TeacherProfile, lesson_id, student_id, act
         _refund_rows([row])
         row.delete()
         Lesson.objects.filter(id=lesson.id).update(updated_at=timezone.now())
+        waitlist_promote(lesson=lesson, actor=actor)
         events.announce(
             events.lesson_updated, lesson_ids=[lesson.id], teacher_id=teacher.id, actor=actor, moved=False,
             previous_start=None,

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import TeacherProfile
 from lessons import recurrence as rec
-from lessons.models import Lesson, LessonSeries, LessonStudent, SeriesStudent
+from lessons.models import Lesson, LessonSeries, LessonStudent, SeriesStudent, WaitlistEntry
 from subscriptions.credits import credits_spend, credits_unspend
 from tutorcal import events
 from tutorcal.errors import DomainError
@@ -43,6 +43,7 @@ from .series import (
     _update_series_defaults,
     _validate_scope,
 )
+from .waitlist import capacity_check, waitlist_promote
 
 
 def lesson_create(
@@ -60,10 +61,14 @@ def lesson_create(
     meeting_url: str | None = None,
     recurrence: dict | None = None,
     import_source: str | None = None,
+    capacity: int | None = None,
     actor: str = ACTOR,
 ) -> Lesson | SeriesResult:
-    """One lesson, or a recurring series generated in the teacher's zone (one transaction, bulk inserts)."""
+    """One lesson, or a recurring series generated in the teacher's zone (one transaction, bulk inserts).
+    With a `capacity`, students past it wait on each lesson's waitlist in the order given."""
     student_ids = _unique(student_ids)
+    waiting = student_ids[capacity:] if capacity is not None else []
+    student_ids = student_ids[:capacity] if capacity is not None else student_ids
     price_rub = price_rub or 0
     is_free = bool(is_free) or payment_type == LessonStudent.PaymentType.FREE
     if is_free:
@@ -89,7 +94,7 @@ def lesson_create(
             raise DomainError("VALIDATION_FAILED", messages=[str(exc)]) from None
 
     with transaction.atomic():
-        _check_linked(teacher=teacher, student_ids=student_ids)
+        _check_linked(teacher=teacher, student_ids=[*student_ids, *waiting])
         _check_subject(teacher=teacher, subject_id=subject_id)
         common = dict(
             teacher=teacher,
@@ -100,6 +105,7 @@ def lesson_create(
             teacher_note=teacher_note,
             meeting_url=meeting_url,
             import_source=import_source,
+            capacity=capacity,
         )
         if rule is None:
             lesson = Lesson.objects.create(start_at=start_at, **common)
@@ -111,6 +117,7 @@ def lesson_create(
                     row.credit_spent = spent[row.student_id]
                     row.payment_status = LessonStudent.PaymentStatus.PAID
             LessonStudent.objects.bulk_create(rows)
+            WaitlistEntry.objects.bulk_create([WaitlistEntry(lesson=lesson, student_id=sid) for sid in waiting])
             events.announce(events.lesson_created, lesson_ids=[lesson.id], teacher_id=teacher.id, actor=actor)
             return lesson
 
@@ -129,6 +136,7 @@ def lesson_create(
             meeting_url=meeting_url,
             end_date=rule.end_date,
             max_occurrences=rule.max_occurrences,
+            capacity=capacity,
         )
         SeriesStudent.objects.bulk_create(
             [SeriesStudent(series=series, student_id=sid, price_rub=price) for sid, price, _ in students]
@@ -140,6 +148,7 @@ def lesson_create(
         ]
         Lesson.objects.bulk_create(lessons)
         LessonStudent.objects.bulk_create(_new_rows(lessons, students, reminder_minutes_before))
+        WaitlistEntry.objects.bulk_create([WaitlistEntry(lesson=x, student_id=sid) for x in lessons for sid in waiting])
         events.announce(events.lesson_created, lesson_ids=[x.id for x in lessons], teacher_id=teacher.id, actor=actor)
         return SeriesResult(series=series, lessons=lessons)
 
@@ -169,6 +178,9 @@ def lesson_update(
         others = [x for x in targets if x.id != lesson.id]
 
         safe = {key: data[key] for key in SERIES_SAFE if key in data}
+        if "capacity" in safe:
+            for target in targets:
+                capacity_check(lesson=target, capacity=safe["capacity"])
         if safe.get("is_free") is True:
             safe["price_rub"] = 0
         old_free = {x.id: x.is_free for x in targets}
@@ -227,6 +239,7 @@ def lesson_update(
                 "is_free",
                 "price_rub",
                 "meeting_url",
+                "capacity",
                 "status",
                 "cancelled_by",
                 "rescheduled_to",
@@ -255,6 +268,10 @@ def lesson_update(
                 price_rub=safe.get("price_rub"),
                 is_free=safe.get("is_free"),
             )
+
+        if "capacity" in safe or "student_ids" in data:
+            for target in targets:  # a larger capacity or a removed student frees seats for those waiting
+                waitlist_promote(lesson=target, actor=actor)
 
         if series_mode:
             _update_series_defaults(

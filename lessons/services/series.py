@@ -4,14 +4,15 @@ many lessons at once, series defaults, and converting a single lesson into a rec
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import TeacherProfile
 from lessons import recurrence as rec
-from lessons.models import Lesson, LessonSeries, LessonStudent, SeriesStudent
+from lessons.models import Lesson, LessonSeries, LessonStudent, SeriesStudent, WaitlistEntry
 from tutorcal import events
 from tutorcal.errors import DomainError
 
@@ -50,15 +51,36 @@ def _apply_student_set(
         LessonStudent.objects.filter(id__in=[row.id for row in to_remove]).delete()
     added: dict = {}
     new_rows = []
+    queued = []
+    kept = Counter(
+        row.lesson_id
+        for row in existing
+        if row.student_id in set(wanted) and row.attendance != LessonStudent.Attendance.CANCELLED
+    )
     for lesson in lessons:
         free = lesson.is_free if is_free is None else is_free
         base = lesson.price_rub if price_rub is None else price_rub
         price, ptype = _row_terms(is_free=free, payment_type=None, price_rub=base)
+        # Past the lesson's capacity, new students queue on its waitlist in the order given.
+        seats = None if lesson.capacity is None else max(lesson.capacity - kept[lesson.id], 0)
         for sid in wanted:
             if sid not in have.get(lesson.id, set()):
+                if seats is not None and seats <= 0:
+                    queued.append(WaitlistEntry(lesson=lesson, student_id=sid))
+                    continue
+                if seats is not None:
+                    seats -= 1
                 new_rows.append(LessonStudent(lesson=lesson, student_id=sid, price_rub=price, payment_type=ptype))
                 added.setdefault(lesson.id, []).append(sid)
     LessonStudent.objects.bulk_create(new_rows)
+    WaitlistEntry.objects.bulk_create(queued, ignore_conflicts=True)
+    # The tutor's list is the truth: whoever is not in it leaves the queues, and whoever got a seat too.
+    WaitlistEntry.objects.filter(lesson__in=lessons).exclude(student_id__in=wanted).delete()
+    seated = Q()
+    for row in new_rows:
+        seated |= Q(lesson_id=row.lesson_id, student_id=row.student_id)
+    if new_rows:
+        WaitlistEntry.objects.filter(seated).delete()
     return added, sorted({row.student_id for row in to_remove}, key=str)
 
 

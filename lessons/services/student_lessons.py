@@ -13,6 +13,7 @@ from tutorcal import events
 from tutorcal.errors import DomainError
 
 from .cancel_policy import CancelDecision, apply_decision, student_cancel_decision
+from .waitlist import waitlist_promote
 
 
 def _own_row(*, student: StudentProfile, lesson_id: uuid.UUID, lock: bool = False) -> LessonStudent:
@@ -98,7 +99,9 @@ def student_lesson_cancel(
     if others_active:
         row.attendance = LessonStudent.Attendance.CANCELLED
     apply_decision(teacher=lesson.teacher, lesson=lesson, row=row, decision=decision)
-    if not others_active:
+    if others_active:
+        waitlist_promote(lesson=lesson, actor="student")  # the seat they left goes to the first waiting
+    else:
         lesson.status = Lesson.Status.CANCELLED
         ill = reason == Lesson.CancelledBy.ILLNESS
         lesson.cancelled_by = Lesson.CancelledBy.ILLNESS if ill else Lesson.CancelledBy.STUDENT
