@@ -5,7 +5,8 @@ For each N (default 1000; e.g. N_LIST=1000,2000,4000 to find where one process d
   * N sockets are opened with real tickets: the tutor + 99 students of ONE group lesson (the 100 "subscribed"
     sockets), and N-100 idle users of other tutors (online, heartbeating, receiving nothing);
   * CHANGES times, this process (playing gunicorn) updates the lesson and sends `lesson_updated` as the service
-    does on commit: payloads are built (tutor shape + 99 student shapes) and group_sent through Redis;
+    does: after the commit the pusher thread builds the payloads (tutor shape + 99 student shapes) and
+    group_sends them through Redis;
   * delivery latency = receive time on each subscribed socket - time before the UPDATE (so it includes the DB
     write, payload building, Redis, daphne and the client), p50/p95/p99 over CHANGES x 100 frames;
   * daphne's RSS (VmRSS) before and after the sockets are open -> memory per connection.
@@ -257,7 +258,7 @@ async def run_level(n: int, tutor, lesson, identities) -> dict:
 
 def sender_main(tutor_id: str, lesson_id: str):
     """`--sender`: for each sequence number on stdin, update the lesson and send `lesson_updated` as the
-    service does on commit; print the start time and how long the sending side took."""
+    service does; print the start time and how long the sending side (what a request waits for) took."""
     import django
 
     django.setup()
