@@ -1,10 +1,13 @@
 """The built-in Mini App: one template shell per page load (the client in static/app/ renders the pages over the
 REST API and the WebSocket), the DEBUG-only dev sign-in, and / → /app/."""
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.decorators import method_decorator
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.generic import TemplateView
@@ -20,6 +23,9 @@ from accounts.selectors import profile_of
 from accounts.serializers import session_json
 from accounts.services.users import profile_ensure
 from lessons.roster.services.joins import referral_code_join
+from lessons.services.completion import lesson_complete
+from lessons.services.lessons import lesson_create
+from lessons.services.subjects import subject_create
 
 from .i18n import catalogs
 
@@ -83,7 +89,23 @@ def dev_family() -> dict[str, User]:
     if not TeacherStudentLink.objects.filter(teacher=teacher, student=student, archived_at__isnull=True).exists():
         referral_code_join(user=people["student"], code=teacher.referral_code, via="web")
         referral_code_join(user=people["parent"], code=student.parent_invite_code, via="web")
+        _demo_lessons(teacher, student)
     return people
+
+
+def _demo_lessons(teacher, student) -> None:
+    """Something to look at: a weekly series from today (two days a week) and yesterday's lesson, unpaid."""
+    zone = ZoneInfo(teacher.user.timezone or settings.TIME_ZONE)
+    today = timezone.now().astimezone(zone).replace(hour=17, minute=0, second=0, microsecond=0)
+    subject = subject_create(teacher=teacher, name="Математика", color_hex="#3390ec")
+    days = sorted({(today.weekday() + 1) % 7, (today.weekday() + 3) % 7})  # Python Monday=0 → API Sunday=0
+    lesson_create(teacher=teacher, start_at=today, duration_minutes=60, student_ids=[student.id],
+                  subject_id=subject.id, price_rub=1500, recurrence={"frequency": "weekly", "daysOfWeek": days,
+                                                                      "count": 8})  # fmt: skip
+    past = lesson_create(teacher=teacher, start_at=today - timedelta(days=1), duration_minutes=60,
+                         student_ids=[student.id], subject_id=subject.id, price_rub=1500)  # fmt: skip
+    attended_unpaid = {"student_id": student.id, "attendance": "attended", "payment_status": "unpaid"}
+    lesson_complete(teacher=teacher, lesson_id=past.id, students=[attended_unpaid])
 
 
 @extend_schema(request=DevSignInSerializer, responses=OpenApiTypes.OBJECT, tags=["dev"])

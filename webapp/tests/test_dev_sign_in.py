@@ -3,6 +3,7 @@
 import pytest
 
 from accounts.models import ParentStudentRelation, TeacherStudentLink, User
+from lessons.models import Lesson
 
 
 @pytest.mark.parametrize("role", ["teacher", "student", "parent"])
@@ -23,6 +24,16 @@ def test_dev_family_is_linked_once(db, client, settings):
     assert User.objects.filter(telegram_id__in=[1, 2, 3]).count() == 3
     assert TeacherStudentLink.objects.filter(teacher__user__telegram_id=1, student__user__telegram_id=2).count() == 1
     assert ParentStudentRelation.objects.filter(parent__user__telegram_id=3, student__user__telegram_id=2).count() == 1
+
+
+def test_dev_tutor_starts_with_a_week_of_lessons_and_a_debt(db, client, api, settings):
+    settings.DEBUG = True
+    token = client.post("/app/dev-sign-in", {"role": "teacher"}, content_type="application/json").json()["token"]
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    (card,) = api().get("/api/teachers/me/students", **auth).json()["students"]
+    assert card["debt"]["unpaidAmountRub"] == 1500 and card["nextLessonAt"] is not None
+    client.post("/app/dev-sign-in", {"role": "teacher"}, content_type="application/json")
+    assert Lesson.objects.filter(teacher__user__telegram_id=1).count() == 9  # made once: 8 in the series + 1
 
 
 def test_dev_sign_in_rejects_an_unknown_role(db, client, settings):
