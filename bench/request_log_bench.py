@@ -7,8 +7,9 @@ own database, then measures GET /api/teachers/me/lessons for 30 days (~170 lesso
 off and on:
 1. throughput: gunicorn (DEBUG off), BENCH_CONCURRENCY clients for BENCH_SECONDS, alternating off/on rounds
    (BENCH_ROUNDS each) so drift on a shared box hits both sides;
-2. CPU per request in-process (time.process_time, flusher thread included), median of BENCH_CPU_N requests;
-3. that the rows really arrive (count after the run) and how long a 500-row flush takes.
+2. paired: both servers at once, every client alternating between them (load drift hits both equally);
+3. CPU per request in-process (time.process_time, flusher thread included), median of BENCH_CPU_N requests;
+4. that the rows really arrive (count after the run) and how long a 500-row flush takes.
 
 Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/tutorcal_bench_reqlog), BENCH_REDIS_URL
 (default redis://127.0.0.1:6379/8), BENCH_PORT (8791), BENCH_WORKERS (4), BENCH_SECONDS (8),
@@ -69,6 +70,46 @@ def serve_and_measure(enabled: bool, path: str, token: str) -> float:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def paired(path: str, token: str) -> tuple[float, float]:
+    """Both servers at once (logging off on one port, on on the next), every client alternating between them, so
+    the box's load drift hits both equally: mean latency per request of each under the same load."""
+    servers = []
+    try:
+        for k, enabled in enumerate((False, True)):
+            env = {**os.environ, **lb.SERVER_ENV, "REQUEST_LOG_ENABLED": "true" if enabled else "false"}
+            servers.append(start_gunicorn(port=lb.PORT + 1 + k, workers=max(1, WORKERS // 2), env=env))
+        spent: dict[bool, list[float]] = {False: [], True: []}
+        for e in (False, True):  # warm every worker of both servers
+            warm = http.client.HTTPConnection("127.0.0.1", lb.PORT + 1 + int(e), timeout=30)
+            for _ in range(20):
+                lb.request(warm, "GET", path, token)
+        stop = time.perf_counter() + SECONDS * ROUNDS
+
+        def client(k):
+            conns = {
+                e: http.client.HTTPConnection("127.0.0.1", lb.PORT + 1 + int(e), timeout=30) for e in (False, True)
+            }
+            i = k
+            while time.perf_counter() < stop:
+                e = bool(i % 2)
+                i += 1
+                t0 = time.perf_counter()
+                status, _ = lb.request(conns[e], "GET", path, token)
+                assert status == 200
+                spent[e].append(time.perf_counter() - t0)
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(CONCURRENCY)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return statistics.mean(spent[False]) * 1000, statistics.mean(spent[True]) * 1000
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def cpu_per_request(path: str, token: str) -> tuple[float, float]:
@@ -154,6 +195,10 @@ def main() -> None:
     print(f"accounting: {on_path_us:.1f} µs CPU on the request path + {per_row_us:.1f} µs CPU per row in the flusher "
           f"= {(on_path_us + per_row_us) / 10 / off_cpu:.2f} % of the month view's {off_cpu:.2f} ms CPU")  # fmt: skip
     RequestLog.objects.all().delete()
+    off_ms, on_ms = paired(path, token)
+    paired_cost = 100 * (1 - off_ms / on_ms)
+    print(f"paired servers ({CONCURRENCY} clients alternating, {SECONDS * ROUNDS:.0f} s): mean latency off "
+          f"{off_ms:.1f} ms, on {on_ms:.1f} ms → throughput cost {paired_cost:.1f} %", flush=True)  # fmt: skip
     results: dict[bool, list[float]] = {False: [], True: []}
     for r in range(ROUNDS):
         for enabled in (False, True) if r % 2 == 0 else (True, False):
