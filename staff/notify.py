@@ -18,8 +18,8 @@ PREVIEW = 3000  # Telegram takes 4096; the full text is in the admin
 def _staff_text(row: SupportMessage) -> str:
     who = "с лендинга" if row.source == SupportMessage.Source.LANDING else "из приложения"
     lines = [f"🆘 <b>Новое обращение {who}</b>", f"<b>{e(row.subject)}</b>"]
-    if row.user_id:
-        u = row.user
+    u = row.user
+    if u is not None:
         name = " ".join(p for p in (u.first_name, u.last_name) if p) or str(u.pk)
         lines.append(f"От: {e(name)}" + (f" (@{e(u.username)})" if u.username else ""))
     if row.contact:

@@ -180,7 +180,7 @@ def RequestLogMiddleware(get_response):  # noqa: N802  (a middleware path reads 
     enabled = getattr(settings, "REQUEST_LOG_ENABLED", True)
     if iscoroutinefunction(get_response):
 
-        async def middleware(request):
+        async def amiddleware(request):
             if not enabled or request.path.startswith(SKIP_PREFIXES):
                 return await get_response(request)
             started = time.perf_counter()
@@ -189,15 +189,15 @@ def RequestLogMiddleware(get_response):  # noqa: N802  (a middleware path reads 
             _record(request, response, started, body)
             return response
 
-    else:
+        return amiddleware
 
-        def middleware(request):
-            if not enabled or request.path.startswith(SKIP_PREFIXES):
-                return get_response(request)
-            started = time.perf_counter()
-            body = _capture_body(request)
-            response = get_response(request)
-            _record(request, response, started, body)
-            return response
+    def middleware(request):
+        if not enabled or request.path.startswith(SKIP_PREFIXES):
+            return get_response(request)
+        started = time.perf_counter()
+        body = _capture_body(request)
+        response = get_response(request)
+        _record(request, response, started, body)
+        return response
 
     return middleware

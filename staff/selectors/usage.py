@@ -15,7 +15,11 @@ from ..models import RequestLog
 from .common import DateRange, today, tz
 
 ROLES = ("teacher", "student", "parent")
-_PROFILES = {"teacher": TeacherProfile, "student": StudentProfile, "parent": ParentProfile}
+_PROFILES: dict[str, type[TeacherProfile] | type[StudentProfile] | type[ParentProfile]] = {
+    "teacher": TeacherProfile,
+    "student": StudentProfile,
+    "parent": ParentProfile,
+}
 
 
 def dashboard_stats() -> dict:
