@@ -72,17 +72,18 @@ def serve_and_measure(enabled: bool, path: str, token: str) -> float:
         server.wait(timeout=30)
 
 
-def paired(path: str, token: str) -> tuple[float, float]:
+def paired(path: str, token: str, order=(False, True)) -> tuple[float, float]:
     """Both servers at once (logging off on one port, on on the next), every client alternating between them, so
-    the box's load drift hits both equally: mean latency per request of each under the same load."""
+    the box's load drift hits both equally: mean latency per request of each under the same load. The second
+    server started is measurably slower on a loaded box whatever its setting, so main() runs both orders."""
     servers = []
     try:
-        for k, enabled in enumerate((False, True)):
+        for k, enabled in enumerate(order):
             env = {**os.environ, **lb.SERVER_ENV, "REQUEST_LOG_ENABLED": "true" if enabled else "false"}
             servers.append(start_gunicorn(port=lb.PORT + 1 + k, workers=max(1, WORKERS // 2), env=env))
         spent: dict[bool, list[float]] = {False: [], True: []}
-        for e in (False, True):  # warm every worker of both servers
-            warm = http.client.HTTPConnection("127.0.0.1", lb.PORT + 1 + int(e), timeout=30)
+        for e in order:  # warm every worker of both servers
+            warm = http.client.HTTPConnection("127.0.0.1", lb.PORT + 1 + order.index(e), timeout=30)
             for _ in range(20):
                 lb.request(warm, "GET", path, token)
         stop = time.perf_counter() + SECONDS * ROUNDS
@@ -195,9 +196,13 @@ def main() -> None:
     print(f"accounting: {on_path_us:.1f} µs CPU on the request path + {per_row_us:.1f} µs CPU per row in the flusher "
           f"= {(on_path_us + per_row_us) / 10 / off_cpu:.2f} % of the month view's {off_cpu:.2f} ms CPU")  # fmt: skip
     RequestLog.objects.all().delete()
-    off_ms, on_ms = paired(path, token)
+    a_off, a_on = paired(path, token, (False, True))
+    b_off, b_on = paired(path, token, (True, False))
+    print(f"paired, off started first: off {a_off:.1f} ms, on {a_on:.1f} ms; on started first: off {b_off:.1f} ms, "
+          f"on {b_on:.1f} ms")  # fmt: skip
+    off_ms, on_ms = (a_off + b_off) / 2, (a_on + b_on) / 2
     paired_cost = 100 * (1 - off_ms / on_ms)
-    print(f"paired servers ({CONCURRENCY} clients alternating, {SECONDS * ROUNDS:.0f} s): mean latency off "
+    print(f"paired servers, both orders ({CONCURRENCY} clients alternating, 2 × {SECONDS * ROUNDS:.0f} s): mean off "
           f"{off_ms:.1f} ms, on {on_ms:.1f} ms → throughput cost {paired_cost:.1f} %", flush=True)  # fmt: skip
     results: dict[bool, list[float]] = {False: [], True: []}
     for r in range(ROUNDS):
