@@ -179,3 +179,10 @@ async def test_requests_served_by_daphne_async_stack_are_recorded_too():
     assert response.status_code == 403  # no webhook secret: refused, and still logged
     [row] = await sync_to_async(stored)()
     assert (row.method, row.path, row.status_code) == ("POST", "/api/bot/webhook", 403)
+
+
+def test_metrics_count_requests_by_view_and_status(api, tutor):
+    api(tutor).get("/api/support/my")
+    body = Client().get("/metrics", REMOTE_ADDR="127.0.0.1").content.decode()
+    assert "django_http_requests_latency_seconds_by_view_method" in body
+    assert 'django_http_responses_total_by_status_total{status="200"}' in body
