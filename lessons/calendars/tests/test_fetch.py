@@ -57,7 +57,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("Content-Length", "100")
             self.end_headers()
-            time.sleep(7)
+            time.sleep(15)  # far past the 5 s read timeout, so an answer before 12 s proves the timeout fired
         else:
             self.send_response(404)
             self.end_headers()
@@ -154,19 +154,19 @@ def test_a_redirect_loop_stops(server, loopback_allowed):
 def test_a_declared_huge_body_is_refused_without_reading_it(server, loopback_allowed):
     started = time.perf_counter()
     assert refused(f"{server}/huge") == "ICS_TOO_LARGE"
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < 10  # a guard against reading 50 MB, loose enough for a loaded CI box
 
 
 def test_an_endless_body_is_cut_at_2_mb(server, loopback_allowed):
     started = time.perf_counter()
     assert refused(f"{server}/endless") == "ICS_TOO_LARGE"
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < 20  # a guard against an endless read, not a speed target
 
 
 def test_a_server_that_does_not_answer_times_out(server, loopback_allowed):
     started = time.perf_counter()
     assert refused(f"{server}/slow") == "CALENDAR_FETCH_FAILED"
-    assert 4 < time.perf_counter() - started < 7
+    assert 4 < time.perf_counter() - started < 12
 
 
 def test_an_http_error_is_a_readable_400(api, tutor, server, loopback_allowed):
