@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.cache import cache
@@ -21,29 +21,63 @@ from .models import (
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    """No password or token hash is shown anywhere (only whether a password is set); e-mail codes and tokens are
+    not registered at all."""
+
     ordering = ["-created_at"]
     list_display = [
         "__str__",
         "telegram_id",
+        "max_id",
         "username",
         "email",
+        "email_verified",
         "timezone",
         "is_beta_tester",
         "is_staff",
         "created_at",
         "deleted_at",
     ]
-    list_filter = ["is_staff", "is_active", "is_beta_tester", ("deleted_at", admin.EmptyFieldListFilter), "timezone"]
-    search_fields = ["first_name", "last_name", "username", "email", "=telegram_id"]
-    readonly_fields = ["id", "created_at", "updated_at", "last_login"]
+    list_filter = [
+        "is_staff",
+        "is_active",
+        "email_verified",
+        "is_beta_tester",
+        ("deleted_at", admin.EmptyFieldListFilter),
+        ("max_id", admin.EmptyFieldListFilter),
+        "timezone",
+    ]
+    search_fields = ["first_name", "last_name", "username", "email", "=telegram_id", "=max_id"]
+    readonly_fields = ["id", "password_state", "created_at", "updated_at", "last_login"]
     fieldsets = [
-        (None, {"fields": ["id", "email", "password"]}),
-        ("Telegram", {"fields": ["telegram_id", "username", "first_name", "last_name"]}),
+        (None, {"fields": ["id", "email", "email_verified", "language", "password_state"]}),
+        ("Telegram and MAX", {"fields": ["telegram_id", "max_id", "username", "first_name", "last_name"]}),
         ("Profile", {"fields": ["city", "timezone", "is_beta_tester", "referral_source", "deleted_at"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "created_at", "updated_at"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2", "is_staff"]})]
+    actions = ["resend_verification", "force_password_reset"]
+
+    @admin.display(description="Password")
+    def password_state(self, obj) -> str:
+        if not obj.pk or not obj.has_usable_password():
+            return "not set"
+        return "set (change it with the form's password link)"
+
+    @admin.action(description="Resend the e-mail verification (code or link)")
+    def resend_verification(self, request, queryset):
+        from .services.email_auth import staff_verification_resend
+
+        sent = sum(staff_verification_resend(user=user) for user in queryset)
+        self.message_user(request, f"Verification sent to {sent} of {queryset.count()} user(s).", messages.SUCCESS)
+
+    @admin.action(description="Force a password reset (ends every session, mails a reset link)")
+    def force_password_reset(self, request, queryset):
+        from .services.email_auth import staff_password_reset_force
+
+        done = sum(staff_password_reset_force(user=user) for user in queryset)
+        self.message_user(request, f"Password reset forced for {done} of {queryset.count()} user(s).", messages.SUCCESS)
 
 
 @admin.register(TeacherProfile)

@@ -6,11 +6,24 @@ from .services import outbox
 
 @admin.register(Outbox)
 class OutboxAdmin(admin.ModelAdmin):
-    list_display = ("id", "event_type", "status", "chat_id", "recipient", "attempts", "next_attempt_at", "created_at")
-    list_filter = ("status", "event_type")
-    search_fields = ("dedupe_key", "chat_id", "recipient__first_name", "recipient__last_name", "last_error")
+    list_display = (
+        "id",
+        "channel",
+        "event_type",
+        "status",
+        "chat_id",
+        "address",
+        "recipient",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    )
+    list_filter = ("status", "channel", "event_type")
+    search_fields = ("dedupe_key", "chat_id", "address", "recipient__first_name", "recipient__last_name", "last_error")
     list_select_related = ("recipient",)
-    readonly_fields = [f.name for f in Outbox._meta.fields]
+    # the payload may hold a sealed mail secret until the row is final: shown without it
+    readonly_fields = [f.name for f in Outbox._meta.fields if f.name != "payload"] + ["payload_shown"]
+    exclude = ("payload",)
     date_hierarchy = "created_at"
     actions = ["retry"]
 
@@ -18,6 +31,13 @@ class OutboxAdmin(admin.ModelAdmin):
     def retry(self, request, queryset):
         count = outbox.outbox_retry(ids=list(queryset.values_list("id", flat=True)))
         self.message_user(request, f"{count} message(s) queued again.", messages.SUCCESS)
+
+    @admin.display(description="Payload")
+    def payload_shown(self, obj) -> str:
+        payload = dict(obj.payload or {})
+        if "secret" in payload:
+            payload["secret"] = "(sealed)" if payload["secret"] else "(cleared)"
+        return str(payload) if payload else "-"
 
     def has_add_permission(self, request):
         return False

@@ -20,6 +20,8 @@ class EventType(models.TextChoices):
     TEST = "test"
     SUPPORT_MESSAGE = "support_message"  # a new support message, to the staff chat (SUPPORT_CHAT_ID)
     SUPPORT_REPLY = "support_reply"  # staff's answer, to the user who wrote
+    ACCOUNT_EMAIL = "account_email"  # sign-up code, e-mail link, password reset (channel email)
+    MAX_REPLY = "max_reply"  # the MAX bot's answer to /start or /help (channel max)
 
 
 # eventType (wire) -> settings column
@@ -98,6 +100,9 @@ class Outbox(models.Model):
     lesson_start = models.DateTimeField(null=True, blank=True)
     text = models.TextField()
     reply_markup = models.JSONField(null=True, blank=True)
+    # email: kind, language, name and the sealed secret (cleared once the row is final, botapp/channels/email.py);
+    # max: {"chat_id": …} when answering in a chat rather than to the user `address`
+    payload = models.JSONField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from tutorcal import events
 
+from .channels import email as email_channel
 from .services import notify, reports, welcomes
 
 
@@ -56,6 +57,10 @@ def on_user_registered(sender, *, user_id, role, **kwargs):
     welcomes.notify_user_registered(user_id=user_id, role=role)
 
 
+def on_email_requested(sender, **kwargs):
+    email_channel.queue(**kwargs)
+
+
 def connect() -> None:
     pairs = [
         (events.lesson_created, on_lesson_created),
@@ -68,6 +73,7 @@ def connect() -> None:
         (events.calendar_imported, on_calendar_imported),
         (events.parent_joined, on_parent_joined),
         (events.user_registered, on_user_registered),
+        (events.email_requested, on_email_requested),
     ]
     for signal, receiver in pairs:
         signal.connect(receiver, dispatch_uid=f"botapp.{receiver.__name__}")

@@ -37,7 +37,8 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from lessons.models import Lesson
 
-from . import telegram_app
+from . import channels, telegram_app
+from .channels import max as max_channel
 from .handlers import markup_obj
 from .models import EventType, Outbox, PeriodicJobRun
 from .ratelimit import SendSlots
@@ -48,6 +49,15 @@ logger = logging.getLogger(__name__)
 BACKOFF_SECONDS = [10, 30, 120, 600, 1800]
 STALE_SENDING = timedelta(minutes=10)
 PERMANENT_CHAT_ERRORS = ("chat not found", "user is deactivated", "bot was blocked", "peer_id_invalid")
+
+
+class ChannelError(Exception):
+    """An e-mail or MAX delivery that may work later (server down, timeout, 5xx, 429)."""
+
+
+def _reachable(row: Outbox) -> bool:
+    """The recipient still has the MAX account this row goes to (e-mail rows carry their own address)."""
+    return bool(row.recipient.max_id) if row.channel == Outbox.Channel.MAX else True
 
 
 def _setting(name: str, default):
@@ -99,6 +109,8 @@ class Worker:
         periodic_every: float = 30.0,
     ):
         self.send = send  # False: no bot token, so only the housekeeping jobs run (nothing is claimed or sent)
+        # Senders besides Telegram: e-mail always (console backend without EMAIL_URL), MAX with its token.
+        self.other_channels = [Outbox.Channel.EMAIL] + ([Outbox.Channel.MAX] if max_channel.enabled() else [])
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.batch_size = batch_size or _setting("BOT_WORKER_BATCH", 100)
         self.rate = rate if rate is not None else _setting("BOT_SEND_RATE", 25.0)
@@ -153,20 +165,24 @@ class Worker:
         if due:
             self._last_periodic = time.monotonic()
             self.run_periodic(stats)
-        if not self.send:
-            return stats
         self.recover_stale()
-        rows = self.claim()
-        stats.claimed = len(rows)
-        if rows:
-            self.deliver(rows, stats)
+        if self.send:
+            rows = self.claim()
+            stats.claimed = len(rows)
+            if rows:
+                self.deliver(rows, stats)
+        for channel in self.other_channels:  # e-mail and MAX: each claimed only by its own sender
+            rows = self.claim(channel)
+            stats.claimed += len(rows)
+            if rows:
+                self.deliver_other(rows, stats)
         return stats
 
     # ---- periodic jobs --------------------------------------------------------------------------------
 
     def run_periodic(self, stats: IterationStats) -> None:
         jobs = (("reminders", producers.reminders_enqueue), ("prompts", producers.prompts_enqueue))
-        for name, job in jobs if self.send else ():
+        for name, job in jobs if self.send or Outbox.Channel.MAX in self.other_channels else ():
             try:
                 with transaction.atomic():
                     stats.produced += job()
@@ -208,12 +224,12 @@ class Worker:
             status=Outbox.Status.FAILED, last_error="worker stopped while sending; delivery unknown — retry in admin"
         )
 
-    def claim(self) -> list[Outbox]:
+    def claim(self, channel: str = Outbox.Channel.TELEGRAM) -> list[Outbox]:
         now = timezone.now()
         token = f"{self.name}:{uuid.uuid4().hex[:8]}"[:64]
         with transaction.atomic():
             qs = Outbox.objects.filter(
-                channel=Outbox.Channel.TELEGRAM, status=Outbox.Status.PENDING, next_attempt_at__lte=now
+                channel=channel, status=Outbox.Status.PENDING, next_attempt_at__lte=now
             ).order_by("next_attempt_at", "id")
             if connection.features.has_select_for_update_skip_locked:
                 qs = qs.select_for_update(skip_locked=True)
@@ -273,6 +289,31 @@ class Worker:
         if to_send:
             outcomes.update(self.loop.run_until_complete(self._send_all(to_send)))
         self._record(rows, outcomes, stats)
+
+    def deliver_other(self, rows: list[Outbox], stats: IterationStats) -> None:
+        """E-mail and MAX rows: synchronous sends (botapp.channels), the same outcomes and backoff as Telegram."""
+        stale = self._stale_lesson_rows(rows)
+        outcomes: dict[int, Outcome] = {}
+        for row in rows:
+            if row.recipient is not None and (row.recipient.deleted_at is not None or not _reachable(row)):
+                outcomes[row.id] = Outcome(Outbox.Status.SKIPPED, "recipient gone", count_attempt=False)
+            elif row.id in stale:
+                outcomes[row.id] = Outcome(Outbox.Status.SKIPPED, "lesson changed before delivery", count_attempt=False)
+            else:
+                outcomes[row.id] = self._send_other(row)
+        self._record(rows, outcomes, stats)
+
+    def _send_other(self, row: Outbox) -> Outcome:
+        try:
+            result = channels.send_row(row)
+        except Exception as exc:
+            logger.exception("unexpected error sending %s outbox row %s", row.channel, row.id)
+            return self._network_failure(row, exc)
+        if result.ok:
+            return Outcome(Outbox.Status.SENT)
+        if result.permanent:
+            return Outcome(Outbox.Status.FAILED, result.error)
+        return self._network_failure(row, ChannelError(result.error))
 
     def _chat_slot(self, chat_id: int) -> bool:
         if self.chat_interval <= 0:
@@ -366,9 +407,12 @@ class Worker:
                     stats.skipped += 1
             if outcome.block_user and row.recipient_id is not None:
                 blocked.add(row.recipient_id)
+            if row.status != Outbox.Status.PENDING:
+                channels.scrub(row)  # a final row forgets its mail's secret
         with transaction.atomic():
             Outbox.objects.bulk_update(
-                rows, ["status", "attempts", "sent_at", "telegram_message_id", "last_error", "next_attempt_at"]
+                rows,
+                ["status", "attempts", "sent_at", "telegram_message_id", "last_error", "next_attempt_at", "payload"],
             )
             for user_id in blocked:
                 preferences.settings_mark_blocked(user_id=user_id)

@@ -32,6 +32,7 @@ urlpatterns = [
     path("api/students/", include("subscriptions.urls_student")),
     path("api/parents/", include("lessons.urls_parent")),
     path("api/bot/", include("botapp.urls")),
+    path("api/max-bot/", include("botapp.urls_max")),
     path("api/realtime/", include("realtime.urls")),
     path("api/", include("staff.urls_support")),
     path("api/admin/", include("staff.urls_admin")),

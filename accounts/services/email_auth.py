@@ -253,3 +253,31 @@ def pending_purge(*, now=None) -> int:
     ).exclude(pk__in=live_links)
     cleared = linked.update(email=None, password=make_password(None))
     return len(ids) + cleared
+
+
+@transaction.atomic
+def staff_verification_resend(*, user: User) -> bool:
+    """Admin action: a new sign-up code (bare sign-up) or e-mail link (an account that added the address).
+    Returns False when there is nothing to verify."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.email or user.email_verified or user.deleted_at is not None:
+        return False
+    purpose = Purpose.SIGNUP_CODE if _is_bare_signup(users_with_profiles().get(pk=user.pk)) else Purpose.EMAIL_LINK
+    _send(user, purpose, email_codes.issue(user=user, purpose=purpose))
+    return True
+
+
+@transaction.atomic
+def staff_password_reset_force(*, user: User) -> bool:
+    """Admin action: the password stops working now, every session ends, and a reset link goes to the verified
+    address. Returns False when the user has no verified address to receive it."""
+    from accounts.tokens import user_login_sessions_end
+
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.email or not user.email_verified or user.deleted_at is not None:
+        return False
+    user.set_unusable_password()
+    user.save(update_fields=["password", "updated_at"])
+    user_login_sessions_end(user, reason=LoginSession.EndReason.STAFF)
+    _send(user, Purpose.PASSWORD_RESET, email_codes.issue(user=user, purpose=Purpose.PASSWORD_RESET))
+    return True

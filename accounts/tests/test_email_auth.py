@@ -438,3 +438,18 @@ def test_every_email_and_max_route_is_in_the_openapi_schema(api):
         "link-email link-telegram auto-link-telegram init-max link-max auto-link-max"
     ).split()
     assert [r for r in routes if f"/api/auth/{r}" not in paths] == []
+
+
+def test_sign_in_routes_take_a_fixed_number_of_queries(api, tutor, init_data, settings, django_assert_num_queries):
+    """One user read, then the login session and its refresh token: 3 for login-email and init-max."""
+    settings.MAX_BOT_TOKEN = "max-token-for-query-count"
+    user = User.objects.get(pk=tutor.user.pk)
+    user.email, user.email_verified, user.max_id = "anna@example.com", True, 5150
+    user.set_password(PASSWORD)
+    user.save()
+    with django_assert_num_queries(3):
+        login = post(api(), "login-email", {"email": "anna@example.com", "password": PASSWORD})
+    assert login.status_code == 201
+    with django_assert_num_queries(3):
+        init = post(api(), "init-max", {"initData": init_data(id=5150, token="max-token-for-query-count")})
+    assert init.status_code == 201 and init.json()["user"]["id"] == str(user.id)

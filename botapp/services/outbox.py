@@ -42,7 +42,10 @@ def dedupe_key(event_type: str, recipient_id, lesson_id=None, start: datetime | 
 def outbox_put(messages: list[Message], *, settings_rows: dict | None = None) -> int:
     """Queue messages (one INSERT). A message whose gate is closed is recorded as `skipped`, so periodic
     producers do not reconsider it; the unique dedupe key makes every producer idempotent."""
-    messages = [m for m in messages if m.recipient.telegram_id and m.recipient.deleted_at is None]
+    # Telegram when the user has it, else MAX (users who came only through MAX get the same notifications).
+    messages = [
+        m for m in messages if (m.recipient.telegram_id or m.recipient.max_id) and m.recipient.deleted_at is None
+    ]
     if not messages:
         return 0
     if settings_rows is None:
@@ -55,16 +58,19 @@ def outbox_put(messages: list[Message], *, settings_rows: dict | None = None) ->
             continue
         seen.add(m.key)
         allowed = m.extra_gate and gate(settings_rows.get(m.recipient.pk), m.event_type)
+        on_max = not m.recipient.telegram_id
         rows.append(
             Outbox(
+                channel=Outbox.Channel.MAX if on_max else Outbox.Channel.TELEGRAM,
                 event_type=m.event_type,
                 dedupe_key=m.key,
                 recipient_id=m.recipient.pk,
-                chat_id=m.recipient.telegram_id,
+                chat_id=None if on_max else m.recipient.telegram_id,
+                address=str(m.recipient.max_id) if on_max else "",
                 lesson_id=m.lesson_id,
                 lesson_start=m.lesson_start,
                 text=m.text,
-                reply_markup=m.markup,
+                reply_markup=None if on_max else m.markup,  # Telegram's buttons mean nothing in MAX
                 status=Outbox.Status.PENDING if allowed else Outbox.Status.SKIPPED,
                 last_error="" if allowed else "notifications off for this user",
                 next_attempt_at=now,

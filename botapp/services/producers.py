@@ -7,7 +7,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import DateTimeField, ExpressionWrapper, F, IntegerField, Value
+from django.db.models import DateTimeField, ExpressionWrapper, F, IntegerField, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -17,6 +17,12 @@ from .. import selectors, texts
 from ..models import EventType
 from .marking import active_subscription_pairs, prompt_render
 from .outbox import Message, dedupe_key, outbox_put
+
+
+def reachable(user_path: str) -> Q:
+    """The user has a messenger we can write to: Telegram, or MAX for those who came only through MAX."""
+    return Q(**{f"{user_path}__telegram_id__isnull": False}) | Q(**{f"{user_path}__max_id__isnull": False})
+
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +48,9 @@ def reminders_enqueue(*, now: datetime | None = None) -> int:
             lesson__status=Lesson.Status.PLANNED,
             lesson__start_at__gt=now,
             lesson__start_at__lte=now + MAX_REMINDER_LEAD,
-            student__user__telegram_id__isnull=False,
             student__user__deleted_at__isnull=True,
         )
+        .filter(reachable("student__user"))
         .exclude(attendance=LessonStudent.Attendance.CANCELLED)
         .exclude(student__notification_settings__enable_lesson_reminders=False)
         .annotate(lead=lead)
@@ -102,9 +108,9 @@ def prompts_enqueue(*, now: datetime | None = None) -> int:
             status=Lesson.Status.PLANNED,
             start_at__lte=now,
             start_at__gte=now - PROMPT_LOOKBACK,
-            teacher__user__telegram_id__isnull=False,
             teacher__user__deleted_at__isnull=True,
         )
+        .filter(reachable("teacher__user"))
         .exclude(
             selectors.already_queued(
                 EventType.LESSON_PROMPT, recipient_field="teacher__user_id", lesson_field="id", start_field="start_at"

@@ -319,7 +319,8 @@ def test_without_a_bot_token_the_worker_still_runs_the_housekeeping_jobs_and_sen
     assert pending.status == "pending"  # nothing claimed, nothing sent
 
 
-def test_rows_of_another_channel_wait_for_their_own_sender_and_need_an_address(worker, fake_tg, student):
+def test_rows_of_another_channel_go_to_their_own_sender_and_need_an_address(worker, fake_tg, student):
+    from django.core import mail
     from django.db import IntegrityError, transaction
 
     email = Outbox.objects.create(
@@ -333,11 +334,12 @@ def test_rows_of_another_channel_wait_for_their_own_sender_and_need_an_address(w
     )
     telegram = queue(student, "Привет")
     stats = worker().run_once(periodic=False)
-    assert (stats.claimed, stats.sent) == (1, 1)
+    assert (stats.claimed, stats.sent) == (2, 2)
     email.refresh_from_db()
     telegram.refresh_from_db()
-    assert email.status == "pending" and telegram.status == "sent"
-    assert [c.chat_id for c in fake_tg.sent()] == [student.user.telegram_id]
+    assert email.status == "sent" and telegram.status == "sent"
+    assert [c.chat_id for c in fake_tg.sent()] == [student.user.telegram_id]  # the e-mail row never went to Telegram
+    assert [(m.to, m.body) for m in mail.outbox] == [(["ivan@example.com"], "Добро пожаловать")]
     for bad in ({"channel": "telegram", "chat_id": None}, {"channel": "max", "address": ""}):
         with pytest.raises(IntegrityError), transaction.atomic():
             Outbox.objects.create(

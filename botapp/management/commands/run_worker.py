@@ -1,11 +1,14 @@
 """Deliver queued bot notifications and run the periodic jobs until SIGTERM/SIGINT (or once with --once)."""
 
+import logging
 import signal
 
 from django.core.management.base import BaseCommand
 
 from botapp import telegram_app
 from botapp.worker import Worker
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -23,7 +26,11 @@ class Command(BaseCommand):
         send = telegram_app.bot_enabled()
         if not send:
             # The daily housekeeping (purge of archived links and deleted accounts, outbox pruning) still runs.
-            self.stderr.write("BOT_TOKEN is not set: nothing is sent; only the housekeeping jobs run.")
+            self.stderr.write("BOT_TOKEN is not set: no Telegram message is sent (mail and MAX still are).")
+        from botapp.channels import max as max_channel
+
+        if not max_channel.enabled():
+            logger.info("MAX_BOT_TOKEN is not set: the MAX bot is off (no MAX messages are sent).")
         worker = Worker(
             send=send,
             name=options["name"],
