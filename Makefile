@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint format bench smoke fuzz browser
+.PHONY: install run test typecheck lint format bench smoke fuzz browser
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -29,7 +29,12 @@ run: install
 
 test: install
 	$(BIN)/ruff check .
+	DJANGO_TESTING=1 $(BIN)/mypy
 	DJANGO_TESTING=1 $(BIN)/pytest $(PYTEST_ARGS)
+
+# mypy (django-stubs, djangorestframework-stubs) on the services and selectors modules listed in pyproject.toml
+typecheck: install
+	DJANGO_TESTING=1 $(BIN)/mypy
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -17,7 +17,7 @@ from accounts.models import EmailToken, User
 
 Purpose = EmailToken.Purpose
 CODE_DIGITS = 4  # the frontend has four input boxes; attempt limits make it safe
-_TTL_SETTING = {
+_TTL_SETTING: dict[str, str] = {  # Purpose (a str enum) -> the setting holding its lifetime
     Purpose.SIGNUP_CODE: "EMAIL_CODE_TTL",
     Purpose.EMAIL_LINK: "EMAIL_LINK_TTL",
     Purpose.PASSWORD_RESET: "PASSWORD_RESET_TTL",

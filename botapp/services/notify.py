@@ -111,7 +111,7 @@ def _fan_out(audiences: list[_Audience], *, event_type: str, single, many, stude
         tz = aud.user.timezone
         count = aud.total or len(lessons)
         text = single(first, tz, child) if count == 1 else many(count, first, tz, child)
-        extra = [aud.child_id] if is_parent else []
+        extra: list[object] = [aud.child_id] if is_parent else []
         if count > 1:
             extra.append(f"x{count}")
         messages.append(
