@@ -4,6 +4,7 @@ import math
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from typing import overload
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -38,6 +39,10 @@ def is_active(sub: Subscription, now: datetime | None = None) -> bool:
     return sub.deleted_at is None and not is_expired(sub, now)
 
 
+@overload
+def subscription_json(sub: Subscription, now: datetime | None = None) -> dict: ...
+@overload
+def subscription_json(sub: None, now: datetime | None = None) -> None: ...
 def subscription_json(sub: Subscription | None, now: datetime | None = None) -> dict | None:
     """Subscription = {id, type, totalLessons, usedLessons, remainingLessons, expiresAt, name, isExpired,
     isActive, createdAt}; None -> None."""

@@ -58,8 +58,8 @@ def _is_bare_signup(user: User) -> bool:
 def _free_if_stale(email: str, *, keep: User | None = None) -> None:
     """An unverified address whose sign-up (24 h) or link token ran out is free again: a bare sign-up is deleted,
     an account that only tried to add the address loses it. Anything else still holds the address."""
-    holder = users_with_profiles().select_for_update(of=("self",)).filter(email=email)
-    holder = holder.exclude(pk=keep.pk).first() if keep is not None else holder.first()
+    holders = users_with_profiles().select_for_update(of=("self",)).filter(email=email)
+    holder = holders.exclude(pk=keep.pk).first() if keep is not None else holders.first()
     if holder is None or holder.email_verified or holder.is_staff:
         return
     if _is_bare_signup(holder):
@@ -174,7 +174,7 @@ def _token_row(token: str, purpose: str) -> tuple[User, EmailToken]:
     user_id, secret = parts
     user = User.objects.select_for_update().filter(pk=user_id, deleted_at__isnull=True, email__isnull=False).first()
     row = email_codes.live_row(user=user, purpose=purpose) if user is not None else None
-    if row is None or not email_codes.matches(row, secret):
+    if user is None or row is None or not email_codes.matches(row, secret):
         raise DomainError("INVALID_TOKEN")
     if row.expires_at <= timezone.now():
         raise DomainError("TOKEN_EXPIRED")

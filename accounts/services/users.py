@@ -1,6 +1,7 @@
 """Account writes: users from Telegram, roles and profiles, soft delete, restore and purge, beta, logout."""
 
 from datetime import datetime, timedelta
+from typing import Literal, overload
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -57,11 +58,20 @@ def user_get_or_create_from_telegram(*, tg_user: dict, referral_source: str = ""
     return users_with_profiles().get(pk=user.pk), True
 
 
+@overload
+def profile_ensure(*, user: User, role: Literal["teacher"]) -> tuple[TeacherProfile, bool]: ...
+@overload
+def profile_ensure(*, user: User, role: Literal["student"]) -> tuple[StudentProfile, bool]: ...
+@overload
+def profile_ensure(*, user: User, role: Literal["parent"]) -> tuple[ParentProfile, bool]: ...
+@overload
+def profile_ensure(*, user: User, role: str) -> tuple[TeacherProfile | StudentProfile | ParentProfile, bool]: ...
 def profile_ensure(*, user: User, role: str) -> tuple[TeacherProfile | StudentProfile | ParentProfile, bool]:
     """Create the user's profile for `role` if it does not exist yet."""
     existing = profile_of(user, role)
     if existing is not None:
         return existing, False
+    profile: TeacherProfile | StudentProfile | ParentProfile
     if role == "teacher":
         profile, created = TeacherProfile.objects.get_or_create(
             user=user, defaults={"display_name": user.full_name or "Учитель"}
@@ -106,6 +116,8 @@ def account_delete(*, user: User) -> User:
 
 
 def restore_days_left(user: User) -> int:
+    if user.deleted_at is None:  # not deleted: the whole window
+        return RESTORE_DAYS
     days = (timezone.now() - user.deleted_at).days
     return RESTORE_DAYS - days
 

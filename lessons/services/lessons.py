@@ -76,7 +76,8 @@ def lesson_create(
     row_price, row_type = _row_terms(is_free=is_free, payment_type=payment_type, price_rub=price_rub)
     students = [(sid, row_price, row_type) for sid in student_ids]
     tz = _tz(teacher)
-    frequency = (recurrence or {}).get("frequency") or "none"
+    recurrence = recurrence or {}
+    frequency = recurrence.get("frequency") or "none"
     if row_type == LessonStudent.PaymentType.MAKEUP and (frequency != "none" or not student_ids):
         raise DomainError("VALIDATION_FAILED", messages=["paymentType makeup: one-off lessons with students only"])
     rule = None
@@ -323,7 +324,8 @@ def lesson_delete(*, teacher: TeacherProfile, lesson_id, apply_to_series: str | 
         _refund_rows(rows)
         credits_unspend(credit_ids=[row.credit_spent_id for row in rows])
         Lesson.objects.filter(id__in=ids).delete()
-        if series_mode and scope == "all" and not Lesson.objects.filter(series_id=lesson.series_id).exists():
-            LessonSeries.objects.filter(id=lesson.series_id).delete()
+        series_id = lesson.series_id
+        if series_mode and scope == "all" and series_id and not Lesson.objects.filter(series_id=series_id).exists():
+            LessonSeries.objects.filter(id=series_id).delete()
         events.announce(events.lesson_deleted, lesson_ids=ids, teacher_id=teacher.id, actor=actor, snapshots=snapshots)
         return len(ids)

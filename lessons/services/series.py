@@ -136,6 +136,8 @@ def _validate_scope(apply_to_series: str | None) -> str:
 
 
 def _update_series_defaults(*, lesson: Lesson, scope: str, safe: dict, data: dict, tz: str, moved: bool) -> None:
+    if lesson.series_id is None:  # callers pass lessons of a series only
+        return
     series = LessonSeries.objects.select_for_update().get(id=lesson.series_id)
     fields = ["updated_at"]
     for key, value in safe.items():

@@ -63,6 +63,8 @@ def invitation_accept(*, invitation: Invitation, tg_user: dict) -> tuple[User, b
         raise DomainError("INVITATION_USED" if invitation.expires_at > now else "INVITATION_EXPIRED")
     if invitation.type == Invitation.Type.STUDENT:
         _, is_new = link_create_or_restore(user=user, teacher=invitation.teacher, via="invitation")
+    elif invitation.student is None:  # a parent invitation always names its student (a check constraint)
+        raise DomainError("INVALID_INVITATION")
     else:
         is_new = parent_relations_create(
             user=user, student=invitation.student, teacher_ids=[invitation.teacher_id], via="invitation"

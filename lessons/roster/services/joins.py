@@ -49,8 +49,8 @@ def referral_code_join(*, user: User, code: str, via: str) -> JoinResult:
         teacher = TeacherProfile.objects.select_related("user").filter(referral_code=code).first()
         if teacher is None:
             raise DomainError("TEACHER_NOT_FOUND")
-        student, is_new = link_create_or_restore(user=user, teacher=teacher, via=via)
-        return JoinResult(role="student", is_new_connection=is_new, teacher=teacher, student=student)
+        joined, is_new = link_create_or_restore(user=user, teacher=teacher, via=via)
+        return JoinResult(role="student", is_new_connection=is_new, teacher=teacher, student=joined)
     if code.startswith("P_"):
         student = StudentProfile.objects.select_related("user").filter(parent_invite_code=code).first()
         if student is None:

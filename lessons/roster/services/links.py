@@ -124,7 +124,7 @@ def link_restore(*, teacher: TeacherProfile, student_id: uuid.UUID) -> TeacherSt
         .filter(teacher=teacher, student_id=student_id, archived_at__isnull=False)
         .first()
     )
-    if link is None:
+    if link is None or link.archived_at is None:  # (the filter makes archived_at set)
         raise DomainError("ARCHIVED_STUDENT_NOT_FOUND")
     if timezone.now() > link.archived_at + timedelta(days=RESTORE_DAYS):
         raise DomainError("ARCHIVE_EXPIRED")
