@@ -25,7 +25,7 @@ class EventType(models.TextChoices):
 
 
 # eventType (wire) -> settings column
-PREFERENCE_FIELDS = {
+PREFERENCE_FIELDS: dict[str, str] = {  # EventType (a str) -> its switch on UserNotificationSettings
     EventType.LESSON_CREATED: "lesson_created_enabled",
     EventType.LESSON_RESCHEDULED: "lesson_rescheduled_enabled",
     EventType.LESSON_CANCELLED: "lesson_cancelled_enabled",

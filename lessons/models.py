@@ -149,6 +149,9 @@ class CancelOutcome(models.TextChoices):
 class LessonStudent(models.Model):
     """One student's participation in a lesson: price, attendance, rating, payment and own notes."""
 
+    # Not a column: the package a refund goes back to, kept on the instance by the completion writes.
+    subscription_id_before: uuid.UUID | None
+
     class Attendance(models.TextChoices):
         UNKNOWN = "unknown"
         ATTENDED = "attended"

@@ -1,6 +1,8 @@
 """Who owes what: unpaid attended lessons (count and amount), per student, per teacher, per subject."""
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 from django.db.models.functions import Coalesce
@@ -18,7 +20,7 @@ def debt_json(count: int | None, amount: int | None) -> dict:
     return {"hasDebt": count > 0, "unpaidLessonsCount": count, "unpaidAmountRub": amount}
 
 
-def agg_debt_json(agg: dict | None) -> dict:
+def agg_debt_json(agg: Mapping[str, Any] | None) -> dict:
     agg = agg or {}
     return debt_json(agg.get("debt_count"), agg.get("debt_amount"))
 

@@ -6,7 +6,9 @@ subject, so every function runs a constant number of queries whatever the number
 import uuid
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum, Value
@@ -87,7 +89,7 @@ def stats_aggregates() -> dict:
     }
 
 
-def attendance_json(agg: dict | None) -> dict:
+def attendance_json(agg: Mapping[str, Any] | None) -> dict:
     """AttendanceStats from a `stats_aggregates()` result (missing -> zeros)."""
     agg = agg or {}
     planned, attended = agg.get("planned", 0), agg.get("attended", 0)

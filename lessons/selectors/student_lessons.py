@@ -3,6 +3,7 @@ with the student's own notes and reminder, never other students' data."""
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 
@@ -11,6 +12,14 @@ from lessons.roster.selectors.links import visible_relations
 from lessons.selectors.stats import lesson_subject_json
 from tutorcal.errors import DomainError, parse_uuid
 from tutorcal.timeutil import iso
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _Counted(TypedDict):
+    total_students: int
+
 
 
 def _students_count() -> Subquery:
@@ -47,7 +56,7 @@ def _filter_rows(rows, *, lesson_ids=None, start=None, end=None, subject_id=None
     return rows.order_by("lesson__start_at", "lesson_id")
 
 
-def _common_lesson(row: LessonStudent, *, detail: bool) -> dict:
+def _common_lesson(row: "WithAnnotations[LessonStudent, _Counted]", *, detail: bool) -> dict:
     lesson = row.lesson
     total = row.total_students or 1
     teacher_user = lesson.teacher.user
@@ -79,7 +88,7 @@ def _common_lesson(row: LessonStudent, *, detail: bool) -> dict:
     }
 
 
-def student_lesson_json(row: LessonStudent, *, detail: bool = False) -> dict:
+def student_lesson_json(row: "WithAnnotations[LessonStudent, _Counted]", *, detail: bool = False) -> dict:
     """StudentLesson: the lesson as one student sees it — their own row, never other students' names/notes."""
     data = _common_lesson(row, detail=detail)
     data.update(
@@ -138,7 +147,7 @@ def parent_visible_rows(parent_id: uuid.UUID) -> QuerySet[LessonStudent]:
     return LessonStudent.objects.filter(Exists(visible))
 
 
-def parent_lesson_json(row: LessonStudent, *, detail: bool = False) -> dict:
+def parent_lesson_json(row: "WithAnnotations[LessonStudent, _Counted]", *, detail: bool = False) -> dict:
     """The child's lesson as the parent sees it: no student notes, the child's own row."""
     data = _common_lesson(row, detail=detail)
     data["priceRub"] = row.price_rub
