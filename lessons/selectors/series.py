@@ -40,22 +40,26 @@ def lesson_series_list(*, teacher_id) -> list[dict]:
     if not series:
         return []
     students: dict = {}
-    for row in (
+    for member in (
         SeriesStudent.objects.filter(series__teacher_id=teacher_id)
         .order_by("created_at", "id")
         .values("series_id", "student_id", "student__user__first_name", "student__user__last_name", "price_rub")
     ):
-        students.setdefault(row["series_id"], []).append(
+        students.setdefault(member["series_id"], []).append(
             {
-                "studentId": str(row["student_id"]),
-                "firstName": row["student__user__first_name"],
-                "lastName": row["student__user__last_name"],
-                "priceRub": row["price_rub"],
+                "studentId": str(member["student_id"]),
+                "firstName": member["student__user__first_name"],
+                "lastName": member["student__user__last_name"],
+                "priceRub": member["price_rub"],
             }
         )
     out = []
     for row in series:
-        recurrence = {"frequency": row["frequency"], "dayOfWeek": row["day_of_week"], "daysOfWeek": row["days_of_week"]}
+        recurrence: dict[str, object] = {
+            "frequency": row["frequency"],
+            "dayOfWeek": row["day_of_week"],
+            "daysOfWeek": row["days_of_week"],
+        }
         if row["end_date"] is not None:
             # the reference returns endDate.toISOString(): the day's UTC midnight, as the client sent it
             recurrence["endDate"] = f"{row['end_date'].isoformat()}T00:00:00.000Z"

@@ -4,7 +4,9 @@ A teacher sees links of their own (archived ones too for details, only active on
 import uuid
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Max, Min, Q, Sum
 from django.db.models.functions import Coalesce
@@ -52,7 +54,8 @@ def _stats_and_subjects_by_student(teacher_id: uuid.UUID, student_ids: list) -> 
         .annotate(**stats_aggregates(), **_last_next_aggregates(timezone.now()))
         .order_by("student_id", "lesson__subject__name")
     )
-    for g in groups:
+    rows: Iterable[Mapping[str, Any]] = groups  # annotated with **kwargs: keys the type checker cannot see
+    for g in rows:
         total = aggs.setdefault(
             g["student_id"], {**dict.fromkeys(stats_aggregates(), 0), "last_at": None, "next_at": None}
         )
@@ -112,6 +115,8 @@ def teacher_archived_students(*, teacher_id: uuid.UUID, now: datetime | None = N
         .order_by("-archived_at")
     )
     for link in links:
+        if link.archived_at is None:  # (filtered out above)
+            continue
         delete_at = link.archived_at + timedelta(days=RESTORE_DAYS)
         seconds = (delete_at - now).total_seconds()
         out.append(
