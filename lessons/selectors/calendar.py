@@ -241,8 +241,10 @@ def teacher_lesson_detail(*, teacher_id, lesson_id) -> dict | None:
         return None
     series = None
     if found["seriesId"]:
-        row = LessonSeries.objects.filter(id=found["seriesId"]).values("id", "frequency", "day_of_week", "days_of_week")
-        row = row.first()
+        rows = LessonSeries.objects.filter(id=found["seriesId"]).values(
+            "id", "frequency", "day_of_week", "days_of_week"
+        )
+        row = rows.first()
         if row:
             series = {
                 "id": str(row["id"]),
