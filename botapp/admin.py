@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from .models import Outbox, PeriodicJobRun, UserNotificationSettings
+from .models import Outbox, PeriodicJobRun, ReminderAnswer, UserNotificationSettings
 from .services import outbox
 
 
@@ -55,3 +55,14 @@ class UserNotificationSettingsAdmin(admin.ModelAdmin):
 class PeriodicJobRunAdmin(admin.ModelAdmin):
     list_display = ("job", "period", "claimed_by", "started_at", "finished_at", "error")
     list_filter = ("job",)
+
+
+@admin.register(ReminderAnswer)
+class ReminderAnswerAdmin(admin.ModelAdmin):
+    list_display = ("lesson_id", "student", "user", "answer", "created_at", "used_at")
+    list_filter = ("answer",)
+    list_select_related = ("student__user", "user")
+    fields = readonly_fields = ("lesson_id", "student", "user", "answer", "created_at", "used_at")  # never the token
+
+    def has_add_permission(self, request) -> bool:
+        return False

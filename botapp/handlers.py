@@ -20,7 +20,7 @@ from lessons.roster.services.joins import referral_code_join
 from tutorcal.errors import DomainError
 
 from . import selectors, texts
-from .services import marking, preferences, welcomes
+from .services import answers, marking, preferences, welcomes
 
 logger = logging.getLogger(__name__)
 
@@ -197,8 +197,17 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 
 async def on_mark(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _answer_callback(update, context, marking.lesson_mark_from_bot)
+
+
+async def on_reminder_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _answer_callback(update, context, answers.reminder_answer_from_bot)
+
+
+async def _answer_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, decide) -> None:
+    """Run a button's decision, answer the tap, and edit the message it came from."""
     query = update.callback_query
-    outcome = await _db(marking.lesson_mark_from_bot)(telegram_id=query.from_user.id, data=query.data or "")
+    outcome = await _db(decide)(telegram_id=query.from_user.id, data=query.data or "")
     if outcome.alert:
         await query.answer(text=outcome.alert, show_alert=True)
         return
@@ -227,5 +236,6 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("debts", on_debts, filters=private))
     app.add_handler(CommandHandler("calendar", on_calendar, filters=private))
     app.add_handler(CallbackQueryHandler(on_mark, pattern=r"^m:"))
+    app.add_handler(CallbackQueryHandler(on_reminder_answer, pattern=r"^r:"))
     app.add_handler(MessageHandler(private & filters.COMMAND, on_unknown_command))
     app.add_error_handler(on_error)

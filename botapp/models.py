@@ -150,3 +150,23 @@ class PeriodicJobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.period}"
+
+
+class ReminderAnswer(models.Model):
+    """The opaque, single-use token behind a reminder's "I'll come" / "Can't come" buttons: it names the
+    lesson, the student the answer is about and the one user (student or parent) whose tap counts.
+    Callback data carries only the random token, never ids; `used_at` is set by the answer that acted."""
+
+    token = models.CharField(max_length=32, primary_key=True)
+    lesson_id = models.UUIDField(db_index=True)  # not a FK: a deleted lesson leaves the token to say so
+    student = models.ForeignKey("accounts.StudentProfile", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    answer = models.CharField(max_length=16, blank=True, default="")
+
+    class Meta:
+        db_table = "bot_reminder_answers"
+
+    def __str__(self) -> str:
+        return f"answer {self.lesson_id} / {self.student_id} ({self.answer or 'open'})"

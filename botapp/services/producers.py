@@ -15,6 +15,7 @@ from lessons.models import Lesson, LessonStudent
 
 from .. import selectors, texts
 from ..models import EventType
+from .answers import Ask, tokens_issue
 from .marking import active_subscription_pairs, prompt_render
 from .outbox import Message, dedupe_key, outbox_put
 
@@ -72,6 +73,7 @@ def reminders_enqueue(*, now: datetime | None = None) -> int:
         return 0
     parents = selectors.parent_relations((r.lesson.teacher_id, r.student_id) for r in rows)
     messages = []
+    asks = []
     for r in rows:
         lesson = r.lesson
         item = {
@@ -91,11 +93,16 @@ def reminders_enqueue(*, now: datetime | None = None) -> int:
                     recipient=user,
                     key=dedupe_key(EventType.LESSON_REMINDER, user.pk, lesson.id, lesson.start_at, *extra),
                     text=texts.reminder(item, user.timezone, r.lead, child_name),
-                    markup=texts.webapp_markup(texts.BTN_OPEN),
+                    markup=None,
                     lesson_id=lesson.id,
                     lesson_start=lesson.start_at,
                 )
             )
+            asks.append(Ask(lesson_id=lesson.id, student_id=r.student_id, user=user))
+    # Each reminder carries its own single-use answer buttons (one INSERT for all of them).
+    reachable = [i for i, m in enumerate(messages) if m.recipient.telegram_id and m.recipient.deleted_at is None]
+    for i, markup in zip(reachable, tokens_issue([asks[i] for i in reachable]), strict=True):
+        messages[i].markup = markup
     return outbox_put(messages)
 
 

@@ -114,3 +114,14 @@ def student_lesson_cancel(
         student_ids=[student.id],
     )
     return decision
+
+
+@transaction.atomic
+def lesson_student_confirm(*, student: StudentProfile, lesson_id: uuid.UUID) -> LessonStudent:
+    """"I'll come": stamp the student's row (the tutor's agenda shows it). Idempotent — the first stamp stays.
+    Only a planned lesson that has not started, on a row that is not cancelled."""
+    _lesson, row = _cancellable(student=student, lesson_id=lesson_id, lock=True)
+    if row.confirmed_at is None:
+        row.confirmed_at = timezone.now()
+        row.save(update_fields=["confirmed_at", "updated_at"])
+    return row
