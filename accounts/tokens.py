@@ -18,7 +18,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from tutorcal.errors import OUTAGE_ERRORS, ApiError
+from tutorcal.errors import OUTAGE_ERRORS, DomainError
 from tutorcal.timeutil import iso
 
 from .models import LoginSession, User
@@ -61,10 +61,10 @@ def refresh_rotate(raw_refresh: str) -> tuple[str, str, str | None]:
     try:
         token = RefreshToken(raw_refresh)
     except TokenError:
-        raise ApiError(401, "INVALID_REFRESH_TOKEN") from None
+        raise DomainError("INVALID_REFRESH_TOKEN") from None
     user_id, role = token.get("sub"), token.get("role")
     if role not in ROLES or token_is_revoked(token):
-        raise ApiError(401, "INVALID_REFRESH_TOKEN")
+        raise DomainError("INVALID_REFRESH_TOKEN")
     try:
         with transaction.atomic():
             outstanding, _ = OutstandingToken.objects.get_or_create(
@@ -77,7 +77,7 @@ def refresh_rotate(raw_refresh: str) -> tuple[str, str, str | None]:
             )
             BlacklistedToken.objects.create(token=outstanding)
     except IntegrityError:
-        raise ApiError(401, "INVALID_REFRESH_TOKEN") from None
+        raise DomainError("INVALID_REFRESH_TOKEN") from None
     return user_id, role, token.get("sid")
 
 

@@ -25,15 +25,6 @@ class DomainError(Exception):
         self.messages = messages
 
 
-class ApiError(Exception):
-    """A domain error with an HTTP status and a machine code (e.g. 404 LESSON_NOT_FOUND)."""
-
-    def __init__(self, status: int, code: str):
-        super().__init__(code)
-        self.status = status
-        self.code = code
-
-
 def _outage_errors() -> tuple[type[BaseException], ...]:
     from django.db import InterfaceError, OperationalError
 
@@ -93,8 +84,6 @@ def exception_handler(exc, context):
 
         status = status_for(exc.code)
         return Response(error_body(status, exc.messages or message_for(exc.code)), status=status)
-    if isinstance(exc, ApiError):
-        return Response(error_body(exc.status, exc.code), status=exc.status)
     if isinstance(exc, Http404):
         return Response(error_body(404, "Not Found"), status=404)
     if isinstance(exc, DjangoPermissionDenied):
