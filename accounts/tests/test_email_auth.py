@@ -453,3 +453,11 @@ def test_sign_in_routes_take_a_fixed_number_of_queries(api, tutor, init_data, se
     with django_assert_num_queries(3):
         init = post(api(), "init-max", {"initData": init_data(id=5150, token="max-token-for-query-count")})
     assert init.status_code == 201 and init.json()["user"]["id"] == str(user.id)
+
+
+def test_forgot_password_is_throttled_per_address(api, mails, settings):
+    verified(api, mails, "forgetful@example.com")  # the sign-up used one of the address's mails
+    settings.EMAIL_SEND_ADDRESS_THROTTLE_RATE = "2/hour"
+    assert post(api(), "forgot-password", {"email": "forgetful@example.com"}).status_code == 201
+    response = post(api(), "forgot-password", {"email": "Forgetful@example.com"})
+    assert response.status_code == 429 and [m["kind"] for m in mails] == ["signup_code", "password_reset"]
