@@ -129,6 +129,14 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default has writers in more than one thread (requests, the request-log flusher): take the
+    # write lock when a transaction begins and wait for it, instead of failing with "database is locked";
+    # WAL lets readers go on while one thread writes.
+    _lite = DATABASES["default"].setdefault("OPTIONS", {})
+    _lite.setdefault("transaction_mode", "IMMEDIATE")
+    _lite.setdefault("timeout", 20)
+    _lite.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Persistent connections: one per worker thread, re-checked before reuse.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)

@@ -100,8 +100,8 @@ def reminders_enqueue(*, now: datetime | None = None) -> int:
             )
             asks.append(Ask(lesson_id=lesson.id, student_id=r.student_id, user=user))
     # Each reminder carries its own single-use answer buttons (one INSERT for all of them).
-    reachable = [i for i, m in enumerate(messages) if m.recipient.telegram_id and m.recipient.deleted_at is None]
-    for i, markup in zip(reachable, tokens_issue([asks[i] for i in reachable]), strict=True):
+    on_telegram = [i for i, m in enumerate(messages) if m.recipient.telegram_id and m.recipient.deleted_at is None]
+    for i, markup in zip(on_telegram, tokens_issue([asks[i] for i in on_telegram]), strict=True):
         messages[i].markup = markup
     return outbox_put(messages)
 

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0008_teacher_cancel_policy'),
-        ('botapp', '0004_outbox_channel'),
+        ('botapp', '0005_outbox_payload'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
