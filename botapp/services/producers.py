@@ -93,13 +93,14 @@ def reminders_enqueue(*, now: datetime | None = None) -> int:
                     recipient=user,
                     key=dedupe_key(EventType.LESSON_REMINDER, user.pk, lesson.id, lesson.start_at, *extra),
                     text=texts.reminder(item, user.timezone, r.lead, child_name),
-                    markup=None,
+                    markup=texts.webapp_markup(texts.BTN_OPEN),
                     lesson_id=lesson.id,
                     lesson_start=lesson.start_at,
                 )
             )
             asks.append(Ask(lesson_id=lesson.id, student_id=r.student_id, user=user))
-    # Each reminder carries its own single-use answer buttons (one INSERT for all of them).
+    # Each Telegram reminder carries its own single-use answer buttons (one INSERT for all of them); MAX keeps
+    # the app button (its callbacks are not wired to answers yet).
     on_telegram = [i for i, m in enumerate(messages) if m.recipient.telegram_id and m.recipient.deleted_at is None]
     for i, markup in zip(on_telegram, tokens_issue([asks[i] for i in on_telegram]), strict=True):
         messages[i].markup = markup
