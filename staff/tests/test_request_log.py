@@ -173,12 +173,16 @@ def test_metrics_accept_the_token_and_refuse_a_wrong_one(settings):
 @pytest.mark.django_db(transaction=True)
 async def test_requests_served_by_daphne_async_stack_are_recorded_too():
     from asgiref.sync import sync_to_async
+    from django.db import connections
     from django.test import AsyncClient
 
-    response = await AsyncClient().post("/api/bot/webhook", data={"update_id": 1}, content_type="application/json")
-    assert response.status_code == 403  # no webhook secret: refused, and still logged
-    [row] = await sync_to_async(stored)()
-    assert (row.method, row.path, row.status_code) == ("POST", "/api/bot/webhook", 403)
+    try:
+        response = await AsyncClient().post("/api/bot/webhook", data={"update_id": 1}, content_type="application/json")
+        assert response.status_code == 403  # no webhook secret: refused, and still logged
+        [row] = await sync_to_async(stored)()
+        assert (row.method, row.path, row.status_code) == ("POST", "/api/bot/webhook", 403)
+    finally:
+        await sync_to_async(connections.close_all)()  # the executor thread's connection, or the test DB stays busy
 
 
 def test_metrics_count_requests_by_view_and_status(api, tutor):
