@@ -1,10 +1,11 @@
 """Support notifications, written to botapp's outbox inside the caller's transaction (the worker delivers them):
-a new message -> the staff chat SUPPORT_CHAT_ID; a staff reply -> the user's Telegram chat.
-Email (SUPPORT_EMAIL, replies to landing contacts) waits for the outbox's email channel — see README."""
+a new message -> the staff chat SUPPORT_CHAT_ID and the address SUPPORT_EMAIL (the outbox's e-mail channel, sent
+with Django's mail framework); a staff reply -> the user's Telegram chat. Replies by e-mail are not done yet."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils import timezone
 
 from botapp.models import EventType, Outbox
 from botapp.services import outbox as bot
@@ -29,13 +30,40 @@ def _staff_text(row: SupportMessage) -> str:
     return "\n".join(lines)
 
 
-def support_message_received(row: SupportMessage) -> int | None:
+def _email_text(row: SupportMessage) -> str:
+    u = row.user
+    lines = [f"Тема: {row.subject}", f"Источник: {row.get_source_display()}"]
+    if u is not None:
+        name = " ".join(p for p in (u.first_name, u.last_name) if p) or str(u.pk)
+        lines.append(f"От: {name}" + (f" (@{u.username})" if u.username else "") + (f" <{u.email}>" if u.email else ""))
+    if row.contact:
+        lines.append(f"Контакт: {row.contact}")
+    lines += ["", row.message, "", f"Ответить в админке: /admin/staff/supportmessage/{row.pk}/change/"]
+    return "\n".join(lines)
+
+
+def support_message_received(row: SupportMessage) -> None:
     chat_id = getattr(settings, "SUPPORT_CHAT_ID", None)
-    if not chat_id:
-        return None
-    return bot.outbox_put_chat(
-        event_type=EventType.SUPPORT_MESSAGE, chat_id=int(chat_id), key=f"support:{row.pk}", text=_staff_text(row)
-    )
+    if chat_id:
+        bot.outbox_put_chat(
+            event_type=EventType.SUPPORT_MESSAGE, chat_id=int(chat_id), key=f"support:{row.pk}", text=_staff_text(row)
+        )
+    address = getattr(settings, "SUPPORT_EMAIL", "")
+    if address:  # plain text (no HTML): the worker sends it with the payload's subject
+        Outbox.objects.bulk_create(
+            [
+                Outbox(
+                    channel=Outbox.Channel.EMAIL,
+                    event_type=EventType.SUPPORT_MESSAGE,
+                    dedupe_key=f"support-email:{row.pk}",
+                    address=address,
+                    text=_email_text(row),
+                    payload={"subject": f"[Поддержка] {row.subject}"[:200]},
+                    next_attempt_at=timezone.now(),
+                )
+            ],
+            ignore_conflicts=True,
+        )
 
 
 def _reply_text(reply: SupportReply) -> str:

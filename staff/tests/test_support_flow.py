@@ -96,3 +96,26 @@ def test_a_blank_reply_is_not_stored(staff_user, tutor):
     message = SupportMessage.objects.create(user=tutor.user, subject="s", message="m")
     assert admin_reply(staff_user, message, "   ").status_code == 302
     assert not SupportReply.objects.exists()
+
+
+def test_a_new_message_is_mailed_to_support_email_over_smtp(api, tutor, settings):
+    from botapp.tests.smtp_server import SmtpServer
+    from botapp.tests.test_email_delivery import deliver, use_email_url
+
+    server = SmtpServer().start()
+    try:
+        use_email_url(settings, f"smtp://127.0.0.1:{server.port}")
+        settings.SUPPORT_EMAIL = "support@example.com"
+        r = api(tutor).post("/api/support", {"subject": "Оплата", "message": "Не прошла <оплата>"}, format="json")
+        assert r.status_code == 201
+        row = Outbox.objects.get(channel="email")
+        assert row.address == "support@example.com" and row.status == "pending"
+        deliver()
+        mail = server.inbox.last()
+        assert mail["To"] == "support@example.com" and "Оплата" in mail["Subject"]
+        body = mail.get_body(preferencelist=("plain",)).get_content()
+        assert "Не прошла <оплата>" in body and "Анна Петрова" in body
+        row.refresh_from_db()
+        assert row.status == "sent"
+    finally:
+        server.stop()
