@@ -80,7 +80,6 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI / ReDoc assets served from our static files, pinned, never a CDN
-    "django_filters",
     "corsheaders",
     "channels",
     "tutorcal",
