@@ -50,7 +50,9 @@ class SupportReply(models.Model):
 
     class Channel(models.TextChoices):
         TELEGRAM = "telegram"
-        NONE = "none"  # no channel to reach the user (landing message, no Telegram): shown in the app only
+        MAX = "max"
+        EMAIL = "email"
+        NONE = "none"  # no channel to reach the writer: shown in the app only
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     support_message = models.ForeignKey(SupportMessage, on_delete=models.CASCADE, related_name="replies")

@@ -1,10 +1,13 @@
 """Support notifications, written to botapp's outbox inside the caller's transaction (the worker delivers them):
 a new message -> the staff chat SUPPORT_CHAT_ID and the address SUPPORT_EMAIL (the outbox's e-mail channel, sent
-with Django's mail framework); a staff reply -> the user's Telegram chat. Replies by e-mail are not done yet."""
+with Django's mail framework); a staff reply -> the writer's Telegram chat, else MAX, else e-mail (a verified
+address or the landing form's contact)."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils import timezone
 
 from botapp.models import EventType, Outbox
@@ -71,21 +74,56 @@ def _reply_text(reply: SupportReply) -> str:
     return f"💬 <b>Ответ поддержки</b> на «{e(reply.support_message.subject)}»\n\n{e(body)}"
 
 
-def support_reply_to_user(reply: SupportReply) -> int | None:
-    """Queue the reply to the writer's Telegram chat; the outbox row id, or None when they have no chat."""
-    user = reply.support_message.user
-    if user is None or not user.telegram_id or user.deleted_at is not None:
+def _reply_email_address(message: SupportMessage) -> str | None:
+    """A writer without a messenger hears back by e-mail: their verified address, or a landing form's contact
+    when it is an address."""
+    user = message.user
+    if user is not None:
+        return user.email if user.email and user.email_verified and user.deleted_at is None else None
+    contact = (message.contact or "").strip()
+    try:
+        validate_email(contact)
+    except ValidationError:
         return None
+    return contact
+
+
+def support_reply_to_user(reply: SupportReply) -> tuple[str, int] | None:
+    """Queue the reply to the writer: their Telegram chat, else MAX (outbox_put picks it), else e-mail.
+    Returns (channel, outbox row id), or None when there is no way to reach them (the app still shows it)."""
+    message = reply.support_message
+    user = message.user
     key = f"support-reply:{reply.pk}"
-    bot.outbox_put(
-        [
-            bot.Message(
-                event_type=EventType.SUPPORT_REPLY,
-                recipient=user,
-                key=key,
-                text=_reply_text(reply),
-                markup=webapp_markup(),
-            )
-        ]
-    )
-    return Outbox.objects.filter(dedupe_key=key).values_list("id", flat=True).first()
+    if user is not None and user.deleted_at is None and (user.telegram_id or user.max_id):
+        bot.outbox_put(
+            [
+                bot.Message(
+                    event_type=EventType.SUPPORT_REPLY,
+                    recipient=user,
+                    key=key,
+                    text=_reply_text(reply),
+                    markup=webapp_markup(),
+                )
+            ]
+        )
+    else:
+        address = _reply_email_address(message)
+        if address is None:
+            return None
+        Outbox.objects.bulk_create(
+            [
+                Outbox(
+                    channel=Outbox.Channel.EMAIL,
+                    event_type=EventType.SUPPORT_REPLY,
+                    dedupe_key=key,
+                    recipient=user,
+                    address=address,
+                    text=f"{reply.text}\n\n— Поддержка Tutor Calendar",
+                    payload={"subject": f"Re: {message.subject}"[:200]},
+                    next_attempt_at=timezone.now(),
+                )
+            ],
+            ignore_conflicts=True,
+        )
+    row = Outbox.objects.filter(dedupe_key=key).values_list("channel", "id").first()
+    return (row[0], row[1]) if row else None

@@ -60,15 +60,15 @@ def support_message_update(*, message_id, status: str | None = None, admin_notes
 
 @transaction.atomic
 def support_reply_create(*, support_message: SupportMessage, author: User, text: str) -> SupportReply:
-    """Store the reply (the user sees it in GET /api/support/my at once) and queue its delivery to the user's
-    Telegram chat. The message moves to in_progress unless staff already resolved/closed it."""
+    """Store the reply (the user sees it in GET /api/support/my at once) and queue its delivery to the writer
+    (Telegram, MAX or e-mail). The message moves to in_progress unless staff already resolved/closed it."""
     text = text.strip()
     if not text:
         raise DomainError("VALIDATION_FAILED", ["text: This field may not be blank."])
     reply = SupportReply.objects.create(support_message=support_message, author=author, text=text)
-    outbox_id = notify.support_reply_to_user(reply)
-    if outbox_id is not None:
-        reply.channel, reply.outbox_id = SupportReply.Channel.TELEGRAM, outbox_id
+    queued = notify.support_reply_to_user(reply)
+    if queued is not None:
+        reply.channel, reply.outbox_id = SupportReply.Channel(queued[0]), queued[1]
         reply.save(update_fields=["channel", "outbox_id"])
     if support_message.status == SupportMessage.Status.NEW:
         SupportMessage.objects.filter(pk=support_message.pk).update(

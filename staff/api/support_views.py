@@ -6,6 +6,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.idempotency import idempotent
+
 from .. import services
 from ..netaddr import client_ip
 from ..selectors import support as support_selectors
@@ -57,6 +59,7 @@ class SupportView(APIView):
     throttle_classes = [SupportUserThrottle]
 
     @extend_schema(request=SupportIn, responses={201: SentOut}, tags=["support"])
+    @idempotent
     def post(self, request):
         data = SupportIn(data=request.data)
         data.is_valid(raise_exception=True)

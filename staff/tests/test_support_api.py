@@ -110,3 +110,15 @@ def test_landing_oversized_and_missing_fields_are_400(api):
         == 400
     )
     assert not SupportMessage.objects.exists()
+
+
+def test_a_retried_support_post_with_the_same_idempotency_key_stores_one_message(api, tutor):
+    from staff.models import SupportMessage
+
+    client = api(tutor)
+    body = {"subject": "Оплата", "message": "Не проходит оплата"}
+    first = client.post("/api/support", body, format="json", HTTP_IDEMPOTENCY_KEY="support-retry-0001")
+    again = client.post("/api/support", body, format="json", HTTP_IDEMPOTENCY_KEY="support-retry-0001")
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert SupportMessage.objects.count() == 1

@@ -73,8 +73,9 @@ def test_reply_to_a_user_who_blocked_the_bot_shows_failed_and_is_kept(api, tutor
     assert [x["message"] for x in api(tutor).get("/api/support/my").json()[0]["replies"]] == ["Ответ"]
 
 
-def test_landing_message_reaches_the_staff_chat_and_a_reply_stays_in_the_admin(api, staff_user, fake_tg, worker,
-                                                                                settings):  # fmt: skip
+def test_landing_message_reaches_the_staff_chat_and_the_reply_goes_to_its_email_contact(
+    api, staff_user, fake_tg, worker, settings
+):
     settings.SUPPORT_CHAT_ID = STAFF_CHAT
     api().post("/api/support/landing-message", {"name": "Оля", "contact": "olya@example.com", "message": "Цена?"},
                format="json")  # fmt: skip
@@ -83,7 +84,9 @@ def test_landing_message_reaches_the_staff_chat_and_a_reply_stays_in_the_admin(a
     message = SupportMessage.objects.get()
     assert admin_reply(staff_user, message, "Бесплатно").status_code == 302
     reply = SupportReply.objects.get()
-    assert reply.channel == "none" and reply.outbox_id is None
+    assert reply.channel == "email" and reply.outbox_id is not None
+    row = Outbox.objects.get(id=reply.outbox_id)
+    assert (row.channel, row.address, row.text.startswith("Бесплатно")) == ("email", "olya@example.com", True)
 
 
 def test_no_staff_chat_configured_queues_nothing(api, tutor, settings):
@@ -119,3 +122,21 @@ def test_a_new_message_is_mailed_to_support_email_over_smtp(api, tutor, settings
         assert row.status == "sent"
     finally:
         server.stop()
+
+
+def test_a_reply_to_a_max_only_user_goes_to_max(staff_user, db):
+    from accounts.tests.factories import UserFactory
+
+    user = UserFactory(telegram_id=None, max_id=777000111)
+    message = SupportMessage.objects.create(user=user, subject="s", message="m")
+    assert admin_reply(staff_user, message, "Ответ").status_code == 302
+    reply = SupportReply.objects.get()
+    row = Outbox.objects.get(id=reply.outbox_id)
+    assert (reply.channel, row.channel, row.address) == ("max", "max", "777000111")
+
+
+def test_a_landing_contact_that_is_not_an_address_gets_no_message(api, staff_user):
+    api().post("/api/support/landing-message", {"name": "Оля", "contact": "+7 900 000", "message": "?"}, format="json")
+    assert admin_reply(staff_user, SupportMessage.objects.get(), "Ответ").status_code == 302
+    reply = SupportReply.objects.get()
+    assert reply.channel == "none" and reply.outbox_id is None
