@@ -20,6 +20,10 @@ class EventType(models.TextChoices):
     TEST = "test"
     SUPPORT_MESSAGE = "support_message"  # a new support message, to the staff chat (SUPPORT_CHAT_ID)
     SUPPORT_REPLY = "support_reply"  # staff's answer, to the user who wrote
+    LESSON_BALANCE = "lesson_balance"  # the balance with a tutor after a marked lesson (student, parents)
+    PACKAGE_ENDING = "package_ending"  # 1 package lesson left (student, parents, tutor)
+    WAITLIST_PROMOTED = "waitlist_promoted"  # a freed seat went to you
+    MORNING_DIGEST = "morning_digest"  # the tutor's 08:00: today's lessons, confirmations, debts
     ACCOUNT_EMAIL = "account_email"  # sign-up code, e-mail link, password reset (channel email)
     MAX_REPLY = "max_reply"  # the MAX bot's answer to /start or /help (channel max)
 
@@ -32,6 +36,10 @@ PREFERENCE_FIELDS: dict[str, str] = {  # EventType (a str) -> its switch on User
     EventType.LESSON_REMINDER: "lesson_reminder_enabled",
     EventType.LESSON_PROMPT: "lesson_prompt_enabled",
     EventType.NEW_STUDENT: "new_student_enabled",
+    EventType.LESSON_BALANCE: "lesson_balance_enabled",
+    EventType.PACKAGE_ENDING: "package_ending_enabled",
+    EventType.WAITLIST_PROMOTED: "waitlist_promoted_enabled",
+    EventType.MORNING_DIGEST: "morning_digest_enabled",
 }
 # Service messages are not behind the master switch (reference §3.3) but never go to a chat that blocked us.
 # Lesson messages behind the master switch only; their own switch lives elsewhere (a lesson report: the student's
@@ -52,6 +60,10 @@ class UserNotificationSettings(models.Model):
     lesson_reminder_enabled = models.BooleanField(default=True)
     lesson_prompt_enabled = models.BooleanField(default=True)
     new_student_enabled = models.BooleanField(default=True)
+    lesson_balance_enabled = models.BooleanField(default=True)
+    package_ending_enabled = models.BooleanField(default=True)
+    waitlist_promoted_enabled = models.BooleanField(default=True)
+    morning_digest_enabled = models.BooleanField(default=True)
     bot_blocked_at = models.DateTimeField(
         null=True, blank=True, help_text="Telegram said the chat is gone or the user blocked the bot"
     )

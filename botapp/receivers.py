@@ -11,7 +11,7 @@ from __future__ import annotations
 from tutorcal import events
 
 from .channels import email as email_channel
-from .services import notify, reports, welcomes
+from .services import money, notify, reports, welcomes
 
 
 def on_lesson_created(sender, *, lesson_ids, **kwargs):
@@ -33,6 +33,14 @@ def on_lesson_cancelled(sender, *, lesson_ids, actor="teacher", student_ids=None
 
 def on_lesson_deleted(sender, *, teacher_id, snapshots=None, **kwargs):
     notify.notify_lessons_deleted(teacher_id=teacher_id, snapshots=snapshots or [])
+
+
+def on_lesson_completed(sender, *, lesson_ids, **kwargs):
+    money.notify_lesson_balances(lesson_ids=lesson_ids)
+
+
+def on_waitlist_promoted(sender, *, lesson_id, student_ids, **kwargs):
+    money.notify_waitlist_promoted(lesson_id=lesson_id, student_ids=student_ids)
 
 
 def on_lesson_report_written(sender, *, lesson_id, **kwargs):
@@ -68,6 +76,8 @@ def connect() -> None:
         (events.lesson_updated, on_lesson_updated),
         (events.lesson_cancelled, on_lesson_cancelled),
         (events.lesson_report_written, on_lesson_report_written),
+        (events.lesson_completed, on_lesson_completed),
+        (events.waitlist_promoted, on_waitlist_promoted),
         (events.lesson_deleted, on_lesson_deleted),
         (events.student_joined, on_student_joined),
         (events.calendar_imported, on_calendar_imported),

@@ -42,7 +42,7 @@ from .channels import max as max_channel
 from .handlers import markup_obj
 from .models import EventType, Outbox, PeriodicJobRun
 from .ratelimit import SendSlots
-from .services import outbox, preferences, producers
+from .services import money, outbox, preferences, producers
 
 logger = logging.getLogger(__name__)
 
@@ -181,7 +181,11 @@ class Worker:
     # ---- periodic jobs --------------------------------------------------------------------------------
 
     def run_periodic(self, stats: IterationStats) -> None:
-        jobs = (("reminders", producers.reminders_enqueue), ("prompts", producers.prompts_enqueue))
+        jobs = (
+            ("reminders", producers.reminders_enqueue),
+            ("prompts", producers.prompts_enqueue),
+            ("digests", money.digests_enqueue),
+        )
         for name, job in jobs if self.send or Outbox.Channel.MAX in self.other_channels else ():
             try:
                 with transaction.atomic():

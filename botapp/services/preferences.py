@@ -30,6 +30,10 @@ def settings_json(row: UserNotificationSettings) -> dict:
         "lessonReminderEnabled": row.lesson_reminder_enabled,
         "lessonPromptEnabled": row.lesson_prompt_enabled,
         "newStudentEnabled": row.new_student_enabled,
+        "lessonBalanceEnabled": row.lesson_balance_enabled,
+        "packageEndingEnabled": row.package_ending_enabled,
+        "waitlistPromotedEnabled": row.waitlist_promoted_enabled,
+        "morningDigestEnabled": row.morning_digest_enabled,
     }
 
 

@@ -39,6 +39,10 @@ def test_get_notifications_creates_default_settings(api, student):
         "lessonReminderEnabled": True,
         "lessonPromptEnabled": True,
         "newStudentEnabled": True,
+        "lessonBalanceEnabled": True,
+        "packageEndingEnabled": True,
+        "waitlistPromotedEnabled": True,
+        "morningDigestEnabled": True,
     }
     assert UserNotificationSettings.objects.filter(user=student.user).exists()
 
