@@ -182,6 +182,8 @@ class TCPProxy:
         self._loop.call_soon_threadsafe(self._server.close)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+        if not self._thread.is_alive():
+            self._loop.close()  # warnings are errors: an unclosed loop would fail the next test
 
 
 def production_env(*, database_url: str, redis_url: str | None, **extra) -> dict:
@@ -224,6 +226,7 @@ class Gunicorn:
 
     def start(self) -> Gunicorn:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self._log = log if self.log_path else None
         self.proc = subprocess.Popen(
             [
                 str(PYTHON_BIN / "gunicorn"),
@@ -274,3 +277,6 @@ class Gunicorn:
     def stop(self) -> None:
         if self.proc is not None:
             stop_group(self.proc)
+        if getattr(self, "_log", None) is not None:
+            self._log.close()  # the child has its own copy of the descriptor; ours must not leak
+            self._log = None
