@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import uuid
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -32,8 +33,8 @@ ACTIONS = {COME, CANT, CANT_CONFIRMED}
 class Ask:
     """One reminder that will carry answer buttons: who gets it, and which student's row it answers for."""
 
-    lesson_id: object
-    student_id: object
+    lesson_id: uuid.UUID
+    student_id: uuid.UUID
     user: User
 
 

@@ -87,7 +87,7 @@ def notify_lesson_balances(*, lesson_ids) -> int:
                         lesson_start=lesson.start_at,
                     )
                 )
-            if left == 1:
+            if left == 1 and sub is not None:
                 teacher = selectors.teacher_name(lesson.teacher)
                 for user, child, for_teacher in [*((u, c, False) for u, c in recipients), (teacher_user, None, True)]:
                     messages.append(
