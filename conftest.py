@@ -25,6 +25,9 @@ from accounts.tokens import issue_tokens
 
 TEST_BOT_TOKEN = "123456:TEST-TOKEN-for-tests-only"
 
+# Every API response in every test is validated against the OpenAPI schema (tutorcal/tests/openapi_conformance.py).
+pytest_plugins = ["tutorcal.tests.openapi_conformance"]
+
 
 def pytest_collection_modifyitems(config, items):
     if settings.IS_POSTGRES:

@@ -1,7 +1,6 @@
 """Auth API (/api/auth/*), wire-compatible with the reference (reference-auth-bot.md §2)."""
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -10,8 +9,10 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import AccessToken
 
 from tutorcal.errors import DomainError
+from tutorcal.openapi import errors
 from tutorcal.timeutil import iso
 
+from . import output as o
 from . import serializers as s
 from .authentication import ProfileJWTAuthentication
 from .selectors import profile_of, roles_of, users_with_profiles
@@ -45,7 +46,7 @@ class PublicAuthView(AuthView):
     authentication_classes: list = []
 
 
-@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+@extend_schema(responses={200: o.InitOut, **errors(401)}, tags=["auth"])
 class InitView(PublicAuthView):
     serializer_class = s.InitDataSerializer
 
@@ -69,7 +70,7 @@ class InitView(PublicAuthView):
         return Response({"isNewUser": False, **s.session_json(user, roles[0] if len(roles) == 1 else None)})
 
 
-@extend_schema(responses={201: OpenApiTypes.OBJECT}, tags=["auth"])
+@extend_schema(responses={201: o.RegisterOut, **errors(401, 403, 409)}, tags=["auth"])
 class RegisterView(PublicAuthView):
     serializer_class = s.RegisterSerializer
 
@@ -85,7 +86,7 @@ class RegisterView(PublicAuthView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+@extend_schema(responses={200: o.SessionOut, **errors(401, 403)}, tags=["auth"])
 class SelectRoleView(PublicAuthView):
     serializer_class = s.SelectRoleSerializer
 
@@ -100,7 +101,7 @@ class SelectRoleView(PublicAuthView):
         return Response(s.session_json(user, data["role"]))
 
 
-@extend_schema(responses={201: OpenApiTypes.OBJECT}, tags=["auth"])
+@extend_schema(responses={201: o.SessionOut, **errors(409)}, tags=["auth"])
 class AddRoleView(AuthView):
     permission_classes = [IsAuthenticated]
     serializer_class = s.RoleSerializer
@@ -112,7 +113,7 @@ class AddRoleView(AuthView):
         return Response(s.session_json(request.user, role, session=session), status=status.HTTP_201_CREATED)
 
 
-@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+@extend_schema(responses=o.MeOut, tags=["auth"])
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -120,7 +121,7 @@ class MeView(APIView):
         return Response(s.me_json(request.user, request.auth.get("role")))
 
 
-@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+@extend_schema(responses={200: o.TokensOut, **errors(401)}, tags=["auth"])
 class RefreshView(PublicAuthView):
     """Rotate a refresh token ({refreshToken}); for the existing frontend a still-valid bearer also works.
     Authentication is manual so that an expired bearer header does not block a refresh-token call."""
@@ -144,7 +145,7 @@ class RefreshView(PublicAuthView):
         return Response(issue_tokens(user, role, session=session))
 
 
-@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+@extend_schema(responses=o.MessageOut, tags=["auth"])
 class LogoutView(AuthView):
     permission_classes = [IsAuthenticated]
     serializer_class = s.RefreshSerializer
@@ -158,7 +159,7 @@ class LogoutView(AuthView):
         return Response({"message": "Вы вышли из системы"})
 
 
-@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+@extend_schema(request=None, responses=o.DeleteAccountOut, tags=["auth"])
 class DeleteAccountView(AuthView):
     permission_classes = [IsAuthenticated]
 
@@ -174,7 +175,7 @@ class DeleteAccountView(AuthView):
         )
 
 
-@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+@extend_schema(responses={200: o.RestoreAccountOut, **errors(401, 404, 410)}, tags=["auth"])
 class RestoreAccountView(PublicAuthView):
     serializer_class = s.InitDataSerializer
 
@@ -191,7 +192,7 @@ class RestoreAccountView(PublicAuthView):
         )
 
 
-@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+@extend_schema(responses=o.ActivateBetaOut, tags=["auth"])
 class ActivateBetaView(AuthView):
     permission_classes = [IsAuthenticated]
     serializer_class = s.BetaSerializer
@@ -210,7 +211,7 @@ class ActivateBetaView(AuthView):
         return Response(body)
 
 
-@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+@extend_schema(responses=o.BetaStatusOut, tags=["auth"])
 class BetaStatusView(APIView):
     permission_classes = [IsAuthenticated]
 

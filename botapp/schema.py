@@ -1,5 +1,15 @@
 """OpenAPI: the webhook is a plain async Django view (DRF views are sync), so its path is added here."""
 
+ACCEPTED = {
+    "type": "object",
+    "properties": {
+        "ok": {"type": "boolean"},
+        "handled": {"type": "boolean", "description": "false when the bot is disabled (no token)"},
+    },
+    "required": ["ok"],
+}
+ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
 WEBHOOK_PATH = {
     "post": {
         "operationId": "bot_webhook",
@@ -22,10 +32,10 @@ WEBHOOK_PATH = {
         "responses": {
             "200": {
                 "description": "Update accepted",
-                "content": {"application/json": {"schema": {"type": "object", "additionalProperties": {}}}},
+                "content": {"application/json": {"schema": ACCEPTED}},
             },
-            "400": {"description": "Not a JSON Update"},
-            "403": {"description": "Wrong or missing secret token"},
+            "400": {"description": "Not a JSON Update", "content": ERROR},
+            "403": {"description": "Wrong or missing secret token", "content": ERROR},
         },
         "security": [],
     }

@@ -24,7 +24,9 @@ from telegram.error import TelegramError
 from accounts.throttles import AuthIPThrottle
 from tutorcal import jsonbody
 from tutorcal.errors import DomainError, error_body
+from tutorcal.openapi import errors
 
+from . import output as o
 from . import telegram_app, texts
 from .handlers import markup_obj
 from .models import PREFERENCE_FIELDS
@@ -150,7 +152,12 @@ async def set_webhook_and_commands(bot, *, url: str, drop_pending_updates: bool)
     return ok
 
 
-@extend_schema(request=SetWebhookSerializer, responses=OpenApiTypes.OBJECT, parameters=[ADMIN_HEADER], tags=["bot"])
+@extend_schema(
+    request=SetWebhookSerializer,
+    responses={200: o.SetWebhookOut, **errors(401, 502, 503)},
+    parameters=[ADMIN_HEADER],
+    tags=["bot"],
+)
 class SetWebhookView(AdminSecretView):
     def post(self, request):
         body = SetWebhookSerializer(data=request.data)
@@ -166,14 +173,18 @@ class SetWebhookView(AdminSecretView):
         return Response({"success": bool(ok), "url": url, "message": "Webhook set" if ok else "Webhook not set"})
 
 
-@extend_schema(request=None, responses=OpenApiTypes.OBJECT, parameters=[ADMIN_HEADER], tags=["bot"])
+@extend_schema(
+    request=None, responses={200: o.WebhookInfoOut, **errors(401, 502, 503)}, parameters=[ADMIN_HEADER], tags=["bot"]
+)
 class WebhookInfoView(AdminSecretView):
     def get(self, request):
         info = self.call(lambda bot: bot.get_webhook_info())
         return Response({"info": info.to_dict() if info else None})
 
 
-@extend_schema(request=None, responses=OpenApiTypes.OBJECT, parameters=[ADMIN_HEADER], tags=["bot"])
+@extend_schema(
+    request=None, responses={200: o.SuccessOut, **errors(401, 502, 503)}, parameters=[ADMIN_HEADER], tags=["bot"]
+)
 class DeleteWebhookView(AdminSecretView):
     def post(self, request):
         return Response({"success": bool(self.call(lambda bot: bot.delete_webhook()))})
@@ -185,7 +196,12 @@ class TestSendSerializer(serializers.Serializer):
     buttonText = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
 
-@extend_schema(request=TestSendSerializer, responses=OpenApiTypes.OBJECT, parameters=[ADMIN_HEADER], tags=["bot"])
+@extend_schema(
+    request=TestSendSerializer,
+    responses={200: o.TestSendOut, **errors(401, 503)},
+    parameters=[ADMIN_HEADER],
+    tags=["bot"],
+)
 class TestSendView(AdminSecretView):
     def post(self, request):
         body = TestSendSerializer(data=request.data)
@@ -253,27 +269,27 @@ class SettingsView(APIView):
         return serializer.validated_data
 
 
-@extend_schema(responses=OpenApiTypes.OBJECT, tags=["bot"])
+@extend_schema(responses=o.NotificationSettingsOut, tags=["bot"])
 class NotificationsView(SettingsView):
     def get(self, request):
         return Response(preferences.settings_json(preferences.settings_get(user=request.user)))
 
 
-@extend_schema(request=GrantedSerializer, responses=OpenApiTypes.OBJECT, tags=["bot"])
+@extend_schema(request=GrantedSerializer, responses=o.SuccessOut, tags=["bot"])
 class NotificationsInitialView(SettingsView):
     def post(self, request):
         preferences.settings_set_master(user=request.user, enabled=self.body(GrantedSerializer, request)["granted"])
         return Response({"success": True})
 
 
-@extend_schema(request=EnabledSerializer, responses=OpenApiTypes.OBJECT, tags=["bot"])
+@extend_schema(request=EnabledSerializer, responses=o.SuccessOut, tags=["bot"])
 class NotificationsToggleView(SettingsView):
     def post(self, request):
         preferences.settings_set_master(user=request.user, enabled=self.body(EnabledSerializer, request)["enabled"])
         return Response({"success": True})
 
 
-@extend_schema(request=PreferenceSerializer, responses=OpenApiTypes.OBJECT, tags=["bot"])
+@extend_schema(request=PreferenceSerializer, responses=o.SuccessOut, tags=["bot"])
 class NotificationsPreferenceView(SettingsView):
     def post(self, request):
         data = self.body(PreferenceSerializer, request)
@@ -281,7 +297,7 @@ class NotificationsPreferenceView(SettingsView):
         return Response({"success": True})
 
 
-@extend_schema(request=PreferencesSerializer, responses=OpenApiTypes.OBJECT, tags=["bot"])
+@extend_schema(request=PreferencesSerializer, responses=o.PreferencesOut, tags=["bot"])
 class NotificationsPreferencesView(SettingsView):
     def post(self, request):
         data = self.body(PreferencesSerializer, request)

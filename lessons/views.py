@@ -6,7 +6,6 @@ from contextlib import nullcontext
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -28,8 +27,10 @@ from lessons.services.lessons import lesson_create, lesson_delete, lesson_update
 from lessons.services.series import SeriesResult
 from lessons.services.subjects import subject_create, subject_delete, subject_restore, subject_update
 from tutorcal.errors import DomainError, parse_uuid
+from tutorcal.openapi import SuccessOut, errors
 from tutorcal.timeutil import iso, parse_moment, range_bounds
 
+from . import output as o
 from . import serializers as s
 
 APPLY_TO_SERIES = OpenApiParameter(
@@ -77,11 +78,11 @@ class TeacherView(APIView):
 
 @extend_schema(tags=["teacher: subjects"])
 class SubjectsView(TeacherView):
-    @extend_schema(operation_id="teachers_me_subjects_list", responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="teachers_me_subjects_list", responses=o.SubjectOut(many=True))
     def get(self, request):
         return Response([subject_json(x) for x in subjects_active(teacher_id=self.teacher.id)])
 
-    @extend_schema(request=s.SubjectCreateSerializer, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=s.SubjectCreateSerializer, responses={201: o.SubjectOut, **errors(409)})
     @idempotent
     def post(self, request):
         data = _body(s.SubjectCreateSerializer, request)
@@ -91,7 +92,7 @@ class SubjectsView(TeacherView):
         return Response(subject_json(subject), status=status.HTTP_201_CREATED)
 
 
-@extend_schema(tags=["teacher: subjects"], responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=["teacher: subjects"], responses=o.SubjectOut(many=True))
 class SubjectsArchivedView(TeacherView):
     def get(self, request):
         return Response([subject_json(x) for x in subjects_archived(teacher_id=self.teacher.id)])
@@ -99,19 +100,19 @@ class SubjectsArchivedView(TeacherView):
 
 @extend_schema(tags=["teacher: subjects"])
 class SubjectDetailView(TeacherView):
-    @extend_schema(request=s.SubjectUpdateSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=s.SubjectUpdateSerializer, responses={200: o.SubjectOut, **errors(409)})
     def patch(self, request, subject_id: str):
         sid = parse_uuid(subject_id, "SUBJECT_NOT_FOUND")
         data = _body(s.SubjectUpdateSerializer, request)
         return Response(subject_json(subject_update(teacher=self.teacher, subject_id=sid, data=data)))
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses={200: o.SubjectDeleteOut})
     def delete(self, request, subject_id: str):
         sid = parse_uuid(subject_id, "SUBJECT_NOT_FOUND")
         return Response(subject_delete(teacher=self.teacher, subject_id=sid))
 
 
-@extend_schema(tags=["teacher: subjects"], request=None, responses={201: OpenApiTypes.OBJECT})
+@extend_schema(tags=["teacher: subjects"], request=None, responses={201: SuccessOut, **errors(409)})
 class SubjectRestoreView(TeacherView):
     def post(self, request, subject_id: str):
         sid = parse_uuid(subject_id, "SUBJECT_NOT_FOUND")
@@ -153,7 +154,7 @@ class LessonsView(TeacherView):
             OpenApiParameter("status", str, enum=s.STATUS, required=False),
         ],
         operation_id="teachers_me_lessons_list",
-        responses=OpenApiTypes.OBJECT,
+        responses=o.TeacherLessonOut(many=True),
     )
     def get(self, request):
         query = s.LessonListQuerySerializer(data=request.query_params)
@@ -172,7 +173,7 @@ class LessonsView(TeacherView):
         )
         return Response(lessons)
 
-    @extend_schema(request=s.LessonCreateSerializer, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=s.LessonCreateSerializer, responses={201: o.LessonOrSeriesOut, **errors(404)})
     @idempotent
     def post(self, request):
         data = _body(s.LessonCreateSerializer, request, zone=self.zone)
@@ -201,7 +202,7 @@ class LessonsView(TeacherView):
 
 @extend_schema(tags=["teacher: lessons"])
 class LessonDetailView(TeacherView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=o.TeacherLessonDetailOut)
     def get(self, request, lesson_id: str):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
         found = teacher_lesson_detail(teacher_id=self.teacher.id, lesson_id=lid)
@@ -209,7 +210,11 @@ class LessonDetailView(TeacherView):
             raise DomainError("LESSON_NOT_FOUND")
         return Response(found)
 
-    @extend_schema(request=s.LessonUpdateSerializer, parameters=[APPLY_TO_SERIES], responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request=s.LessonUpdateSerializer,
+        parameters=[APPLY_TO_SERIES],
+        responses={200: o.LessonOrSeriesOut, **errors(409)},
+    )
     def patch(self, request, lesson_id: str):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
         data = dict(_body(s.LessonUpdateSerializer, request, zone=self.zone))
@@ -222,14 +227,14 @@ class LessonDetailView(TeacherView):
             return Response(series_json(result, full=False))
         return self.lesson_json(result.id)
 
-    @extend_schema(parameters=[APPLY_TO_SERIES], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[APPLY_TO_SERIES], responses={200: SuccessOut})
     def delete(self, request, lesson_id: str):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
         lesson_delete(teacher=self.teacher, lesson_id=lid, apply_to_series=request.query_params.get("applyToSeries"))
         return Response({"success": True})
 
 
-@extend_schema(tags=["teacher: lessons"], responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=["teacher: lessons"], responses=o.LessonSeriesOut(many=True))
 class LessonSeriesView(TeacherView):
     def get(self, request):
         return Response(lesson_series_list(teacher_id=self.teacher.id))
@@ -237,7 +242,7 @@ class LessonSeriesView(TeacherView):
 
 @extend_schema(tags=["teacher: lessons"])
 class LessonStudentsView(TeacherView):
-    @extend_schema(request=s.LessonStudentAddSerializer, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=s.LessonStudentAddSerializer, responses={201: o.TeacherLessonOut, **errors(409)})
     def post(self, request, lesson_id: str):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
         data = _body(s.LessonStudentAddSerializer, request)
@@ -249,7 +254,7 @@ class LessonStudentsView(TeacherView):
 
 @extend_schema(tags=["teacher: lessons"])
 class LessonStudentDetailView(TeacherView):
-    @extend_schema(request=s.LessonStudentUpdateSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=s.LessonStudentUpdateSerializer, responses=o.LessonStudentUpdateOut)
     def patch(self, request, lesson_id: str, student_id: str):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
         sid = _student_path_id(student_id)
@@ -257,7 +262,7 @@ class LessonStudentDetailView(TeacherView):
         row = lesson_student_update(teacher=self.teacher, lesson_id=lid, student_id=sid, data=data)
         return Response({"success": True, "paymentStatus": row.payment_status, "priceRub": row.price_rub})
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses={200: o.TeacherLessonOut})
     def delete(self, request, lesson_id: str, student_id: str):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
         sid = _student_path_id(student_id)
@@ -267,7 +272,7 @@ class LessonStudentDetailView(TeacherView):
 
 @extend_schema(tags=["teacher: lessons"])
 class LessonStudentsBulkView(TeacherView):
-    @extend_schema(request=s.LessonStudentsBulkSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=s.LessonStudentsBulkSerializer, responses=o.TeacherLessonOut)
     def patch(self, request, lesson_id: str):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
         data = _body(s.LessonStudentsBulkSerializer, request)
@@ -277,7 +282,7 @@ class LessonStudentsBulkView(TeacherView):
 
 @extend_schema(tags=["teacher: lessons"])
 class LessonCompleteView(TeacherView):
-    @extend_schema(request=s.LessonCompleteSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=s.LessonCompleteSerializer, responses={200: o.TeacherLessonOut, **errors(409)})
     def patch(self, request, lesson_id: str):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
         data = _body(s.LessonCompleteSerializer, request)

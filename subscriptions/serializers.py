@@ -102,7 +102,3 @@ class SubscriptionBriefOutSerializer(serializers.Serializer):
 class HasSubscriptionOutSerializer(serializers.Serializer):
     hasSubscription = serializers.BooleanField()
     subscription = SubscriptionBriefOutSerializer(required=False)
-
-
-class SuccessOutSerializer(serializers.Serializer):
-    success = serializers.BooleanField()

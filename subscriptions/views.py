@@ -15,6 +15,7 @@ from accounts.idempotency import idempotent
 from accounts.models import TeacherStudentLink
 from accounts.permissions import IsStudent, IsTeacher
 from tutorcal.errors import DomainError, parse_uuid
+from tutorcal.openapi import SuccessOut, errors
 
 from . import selectors, services
 from . import serializers as s
@@ -45,7 +46,11 @@ class StudentView(APIView):
 class StudentSubscriptionView(TeacherView):
     @extend_schema(
         operation_id="teacher_student_subscription_get",
-        responses={200: OpenApiResponse(s.SubscriptionOutSerializer, description="The non-deleted one or null")},
+        responses={
+            200: OpenApiResponse(
+                s.SubscriptionOutSerializer(allow_null=True), description="The non-deleted one or null"
+            )
+        },
     )
     def get(self, request, student_id: str):
         sid = linked_student_id(request, student_id)
@@ -54,7 +59,7 @@ class StudentSubscriptionView(TeacherView):
     @extend_schema(
         operation_id="teacher_student_subscription_create",
         request=s.SubscriptionCreateSerializer,
-        responses={201: s.SubscriptionOutSerializer},
+        responses={201: s.SubscriptionOutSerializer, **errors(409)},
     )
     @idempotent
     def post(self, request, student_id: str):
@@ -76,7 +81,7 @@ class StudentSubscriptionView(TeacherView):
 
 @extend_schema(tags=["teacher subscriptions"])
 class SubscriptionDeleteView(TeacherView):
-    @extend_schema(operation_id="teacher_subscription_delete", request=None, responses={200: s.SuccessOutSerializer})
+    @extend_schema(operation_id="teacher_subscription_delete", request=None, responses={200: SuccessOut})
     def delete(self, request, subscription_id: str):
         services.subscription_delete(
             teacher_id=request.profile.id, subscription_id=parse_uuid(subscription_id, "SUBSCRIPTION_NOT_FOUND")
@@ -87,7 +92,9 @@ class SubscriptionDeleteView(TeacherView):
 @extend_schema(tags=["teacher subscriptions"])
 class SubscriptionRestoreView(TeacherView):
     @extend_schema(
-        operation_id="teacher_subscription_restore", request=None, responses={201: s.SubscriptionOutSerializer}
+        operation_id="teacher_subscription_restore",
+        request=None,
+        responses={201: s.SubscriptionOutSerializer, **errors(409)},
     )
     def post(self, request, subscription_id: str):
         subscription = services.subscription_restore(
@@ -131,7 +138,11 @@ class MySubscriptionsView(StudentView):
 class MySubscriptionWithTeacherView(StudentView):
     @extend_schema(
         operation_id="student_subscription_with_teacher",
-        responses={200: OpenApiResponse(s.StudentSubscriptionOutSerializer, description="The non-deleted one or null")},
+        responses={
+            200: OpenApiResponse(
+                s.StudentSubscriptionOutSerializer(allow_null=True), description="The non-deleted one or null"
+            )
+        },
     )
     def get(self, request, teacher_id: str):
         tid = parse_uuid(teacher_id, "TEACHER_NOT_FOUND")

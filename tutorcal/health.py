@@ -6,8 +6,8 @@ import uuid
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -40,12 +40,33 @@ def _cache_check() -> None:
     cache.delete(key)
 
 
+class CheckOut(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["connected", "error"])
+    latencyMs = serializers.FloatField(allow_null=True)
+
+
+class HealthOut(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "degraded"])
+    timestamp = serializers.DateTimeField()
+    uptime = serializers.FloatField(help_text="seconds since the process started")
+    database = CheckOut()
+    cache = CheckOut()
+
+
+class LiveOut(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok"])
+
+
+class ReadyOut(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ready", "not_ready"])
+
+
 class _Public(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
 
-@extend_schema(responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT}, tags=["health"])
+@extend_schema(responses={200: HealthOut, 503: HealthOut}, tags=["health"])
 class HealthView(_Public):
     def get(self, request):
         database, cache_state = _timed(_db_check), _timed(_cache_check)
@@ -60,13 +81,13 @@ class HealthView(_Public):
         return Response(body, status=200 if ok else 503)
 
 
-@extend_schema(responses=OpenApiTypes.OBJECT, tags=["health"])
+@extend_schema(responses=LiveOut, tags=["health"])
 class LiveView(_Public):
     def get(self, request):
         return Response({"status": "ok"})
 
 
-@extend_schema(responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT}, tags=["health"])
+@extend_schema(responses={200: ReadyOut, 503: ReadyOut}, tags=["health"])
 class ReadyView(_Public):
     def get(self, request):
         # Not ready when either store is unreachable, so the load balancer and compose stop sending traffic;

@@ -241,7 +241,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["tutorcal.renderers.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["tutorcal.parsers.StrictJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "tutorcal.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "tutorcal.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": AUTH_THROTTLE_RATE, "auth_user": AUTH_THROTTLE_RATE},
     # 0 = no proxy: REMOTE_ADDR (None would make DRF trust the whole client-sent X-Forwarded-For).

@@ -2,17 +2,18 @@
 the views live with the roster and tutorcal/urls.py routes the /api/auth/ paths here (accounts never imports
 lessons)."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from accounts import output as o
 from accounts import serializers as s
 from accounts.services.users import user_get_or_create_from_telegram
 from accounts.views import AuthView, PublicAuthView, verified_telegram_user
 from lessons.roster.services.invitations import invitation_accept, invitation_check, invite_url
 from lessons.roster.services.joins import referral_code_join
 from tutorcal.errors import DomainError
+from tutorcal.openapi import errors
 
 
 def _join_response(user, result) -> dict:
@@ -26,7 +27,7 @@ def _join_response(user, result) -> dict:
     return body
 
 
-@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+@extend_schema(responses={200: o.JoinOut, **errors(401, 403, 404, 409)}, tags=["auth"])
 class JoinView(PublicAuthView):
     serializer_class = s.JoinSerializer
 
@@ -41,7 +42,7 @@ class JoinView(PublicAuthView):
         return Response(_join_response(user, result))
 
 
-@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+@extend_schema(responses={200: o.JoinOut, **errors(404, 409)}, tags=["auth"])
 class JoinWebView(AuthView):
     permission_classes = [IsAuthenticated]
     serializer_class = s.JoinWebSerializer
@@ -51,7 +52,7 @@ class JoinWebView(AuthView):
         return Response(_join_response(request.user, result))
 
 
-@extend_schema(responses=OpenApiTypes.OBJECT, tags=["auth"])
+@extend_schema(responses={200: o.AcceptInvitationOut, **errors(401, 404, 409, 410)}, tags=["auth"])
 class AcceptInvitationView(PublicAuthView):
     serializer_class = s.AcceptInvitationSerializer
 
