@@ -140,32 +140,6 @@ class Conformance:
         if op is None:
             return None  # not an API operation (admin, pages, 405 for an unknown method)
         code = str(status)
-        import os
-
-        if os.environ.get("OPENAPI_RECORD"):
-            import hashlib
-
-            name = hashlib.md5(f"{method} {op.template} {code}".encode()).hexdigest()
-            d = os.environ["OPENAPI_RECORD"]
-            fn = f"{d}/{name}.json"
-            if (
-                not os.path.exists(fn)
-                or 200 <= status < 300
-                and os.path.getsize(fn) < len(body) + 200
-                and len(body) < 6000
-            ):
-                with open(fn, "w") as f:
-                    json.dump(
-                        {
-                            "op": f"{method} {op.template} {code}",
-                            "ct": content_type,
-                            "body": body.decode(errors="replace"),
-                        },
-                        f,
-                        ensure_ascii=False,
-                    )
-            if os.environ.get("OPENAPI_RECORD_ONLY"):
-                return op
         where = f"{method} {op.template} -> {status}"
         if code not in op.responses:
             raise SchemaMismatch(f"{where}: status not documented (documented: {sorted(op.responses)})")
