@@ -11,7 +11,11 @@ from rest_framework import serializers
 
 from tutorcal.timeutil import UtcDateTimeField
 
-from .models import Lesson, LessonSeries, LessonStudent
+from .models import Lesson, LessonSeries
+from .serializers import ATTENDANCE, PAYMENT_STATUS, PAYMENT_TYPE, STATUS
+
+CANCELLED_BY = [c for c, _ in Lesson.CancelledBy.choices]
+FREQUENCY = [c for c, _ in LessonSeries.Frequency.choices]
 
 
 class BlankAsNullCharField(serializers.CharField):
@@ -50,10 +54,10 @@ class LessonStudentOut(serializers.Serializer):
     lastName = serializers.CharField(source="student.user.last_name")
     username = BlankAsNullCharField(source="student.user.username", allow_null=True)
     priceRub = serializers.IntegerField(source="price_rub")
-    attendance = serializers.ChoiceField(choices=LessonStudent.Attendance.choices)
-    rating = serializers.IntegerField(allow_null=True, min_value=1, max_value=5)
-    paymentStatus = serializers.ChoiceField(source="payment_status", choices=LessonStudent.PaymentStatus.choices)
-    paymentType = serializers.ChoiceField(source="payment_type", choices=LessonStudent.PaymentType.choices)
+    attendance = serializers.ChoiceField(choices=ATTENDANCE)
+    rating = serializers.IntegerField(allow_null=True, help_text="0-5")
+    paymentStatus = serializers.ChoiceField(source="payment_status", choices=PAYMENT_STATUS)
+    paymentType = serializers.ChoiceField(source="payment_type", choices=PAYMENT_TYPE)
     paidFromSubscription = serializers.BooleanField(source="paid_from_subscription")
     studentNoteForTeacher = serializers.CharField(source="student_note_for_teacher", allow_null=True)
     reminderMinutesBefore = serializers.IntegerField(source="reminder_minutes_before", allow_null=True)
@@ -71,9 +75,9 @@ class TeacherLessonOut(serializers.Serializer):
     durationMinutes = serializers.IntegerField(source="duration_minutes")
     priceRub = serializers.IntegerField(source="price_rub")
     isFree = serializers.BooleanField(source="is_free")
-    status = serializers.ChoiceField(choices=Lesson.Status.choices)
+    status = serializers.ChoiceField(choices=STATUS)
     isGroupLesson = serializers.SerializerMethodField()
-    cancelledBy = serializers.ChoiceField(source="cancelled_by", choices=Lesson.CancelledBy.choices, allow_null=True)
+    cancelledBy = serializers.ChoiceField(source="cancelled_by", choices=CANCELLED_BY, allow_null=True)
     rescheduledTo = serializers.CharField(source="rescheduled_to", allow_null=True)
     teacherNote = serializers.CharField(source="teacher_note", allow_null=True)
     teacherNoteUpdatedAt = UtcDateTimeField(source="teacher_note_updated_at", allow_null=True)
@@ -116,7 +120,7 @@ class TeacherLessonOut(serializers.Serializer):
 
 
 class RecurrenceOut(serializers.Serializer):
-    frequency = serializers.ChoiceField(choices=LessonSeries.Frequency.choices)
+    frequency = serializers.ChoiceField(choices=FREQUENCY)
     dayOfWeek = serializers.IntegerField(min_value=0, max_value=6, help_text="0=Sunday … 6=Saturday")
     daysOfWeek = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=6))
 
@@ -134,7 +138,7 @@ class SeriesHeadOut(serializers.Serializer):
     """dayOfWeek/daysOfWeek/timeOfDay are present when a series is created, not when one is updated."""
 
     id = serializers.UUIDField()
-    frequency = serializers.ChoiceField(choices=LessonSeries.Frequency.choices)
+    frequency = serializers.ChoiceField(choices=FREQUENCY)
     dayOfWeek = serializers.IntegerField(required=False)
     daysOfWeek = serializers.ListField(child=serializers.IntegerField(), required=False)
     timeOfDay = serializers.CharField(required=False, help_text="HH:MM in the series' zone")
@@ -143,7 +147,7 @@ class SeriesHeadOut(serializers.Serializer):
 class SeriesLessonOut(serializers.Serializer):
     id = serializers.UUIDField()
     startAt = serializers.DateTimeField()
-    status = serializers.ChoiceField(choices=Lesson.Status.choices)
+    status = serializers.ChoiceField(choices=STATUS)
 
 
 class SeriesResultOut(serializers.Serializer):
@@ -182,7 +186,7 @@ class LessonSeriesOut(serializers.Serializer):
 
 class LessonStudentUpdateOut(serializers.Serializer):
     success = serializers.BooleanField()
-    paymentStatus = serializers.ChoiceField(choices=LessonStudent.PaymentStatus.choices)
+    paymentStatus = serializers.ChoiceField(choices=PAYMENT_STATUS)
     priceRub = serializers.IntegerField()
 
 

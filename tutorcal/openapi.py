@@ -3,7 +3,7 @@ documents the error statuses a view can answer from its own configuration (auth,
 so a view's `extend_schema` only lists its domain-specific codes (409, 410, 502, ...)."""
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.utils import OpenApiResponse, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
@@ -40,7 +40,10 @@ class AutoSchema(SpectacularAutoSchema):
                 codes.add(403)  # a role or secret check
         if view.get_throttles():
             codes.add(429)
-        queried = any(getattr(p, "location", None) == "query" for p in self.get_override_parameters())
+        queried = any(  # a query serializer, or a query parameter
+            not isinstance(p, OpenApiParameter) or p.location == OpenApiParameter.QUERY
+            for p in self.get_override_parameters()
+        )
         if self.method in ("POST", "PUT", "PATCH") or queried:
             codes.add(400)
         if "{" in self.path:

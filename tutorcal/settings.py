@@ -274,6 +274,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set where field names collide (status, type, frequency, role).
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "accounts.serializers.ROLE_CHOICES",
+        "LessonStatusEnum": "lessons.serializers.STATUS",
+        "SeriesFrequencyEnum": "lessons.output.FREQUENCY",
+        "RecurrenceFrequencyEnum": ["none", "weekly", "biweekly"],
+        "SubscriptionTypeEnum": "subscriptions.models.Subscription.Type",
+        "InvitationTypeEnum": ["student", "parent"],
+        "HealthStatusEnum": ["ok", "degraded"],
+        "LiveStatusEnum": ["ok"],
+        "ReadinessEnum": ["ready", "not_ready"],
+        "CheckStatusEnum": ["connected", "error"],
+    },
 }
 
 # Behind nginx (TLS terminated there).

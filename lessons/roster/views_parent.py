@@ -1,7 +1,6 @@
 """Parent API (/api/parents/me/…): reference §5, scoped to teachers the parent has a (visible) relation with.
 A child without such a relation is 403 NOT_YOUR_CHILD; a malformed child id is 404 CHILD_NOT_FOUND."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,6 +15,7 @@ from lessons.selectors.stats import stats_aggregates, user_info, zone_of
 from lessons.selectors.student_lessons import child_rows, parent_lesson_dicts
 from tutorcal.errors import DomainError, parse_uuid
 
+from . import output as o
 from . import serializers as s
 from .views_student import OwnProfileMixin
 
@@ -29,19 +29,19 @@ class ParentView(APIView):
         return parent_child_relations(request.profile.id, child_id)
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.OwnProfileOut)
 class ParentMeView(OwnProfileMixin, ParentView):
     pass
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.ChildCardOut(many=True))
 class ChildrenView(ParentView):
     @extend_schema(operation_id="parents_me_children_list")
     def get(self, request):
         return Response(parent_children(parent_id=request.profile.id))
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.ChildDetailOut)
 class ChildDetailView(ParentView):
     def get(self, request, child_id):
         rels = self.relations(request, child_id)
@@ -61,7 +61,7 @@ class ChildDetailView(ParentView):
         )
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.ChildTeacherOut(many=True))
 class ChildTeachersView(ParentView):
     @extend_schema(operation_id="parents_me_children_teachers_list")
     def get(self, request, child_id):
@@ -69,7 +69,7 @@ class ChildTeachersView(ParentView):
         return Response(child_teachers(parent_id=request.profile.id, rels=rels))
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.ChildTeacherDetailOut)
 class ChildTeacherDetailView(ParentView):
     def get(self, request, child_id, teacher_id):
         rels = self.relations(request, child_id)
@@ -83,11 +83,7 @@ class ChildTeacherDetailView(ParentView):
         return Response({**teacher, "debt": agg_debt_json(agg)})
 
 
-@extend_schema(
-    tags=TAGS,
-    parameters=[s.LessonRangeQuerySerializer],
-    responses=OpenApiTypes.OBJECT,
-)
+@extend_schema(tags=TAGS, parameters=[s.LessonRangeQuerySerializer], responses=o.ParentLessonOut(many=True))
 class ChildLessonsView(ParentView):
     @extend_schema(operation_id="parents_me_children_lessons_list")
     def get(self, request, child_id):
@@ -106,7 +102,7 @@ class ChildLessonsView(ParentView):
         )
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.ParentLessonDetailOut)
 class ChildLessonDetailView(ParentView):
     def get(self, request, child_id, lesson_id):
         rels = self.relations(request, child_id)
@@ -119,7 +115,7 @@ class ChildLessonDetailView(ParentView):
         return Response(found[0])
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.ChildStatsOut)
 class ChildStatsView(ParentView):
     def get(self, request, child_id):
         rels = self.relations(request, child_id)
@@ -128,14 +124,14 @@ class ChildStatsView(ParentView):
         return Response(detailed_stats(rows, zone_of(child.user)))
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.ChildDebtOut)
 class ChildDebtView(ParentView):
     def get(self, request, child_id):
         rels = self.relations(request, child_id)
         return Response(child_debt_breakdown(parent_id=request.profile.id, child_id=rels[0].student_id))
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.ParentNotificationSettingsOut)
 class NotificationSettingsView(ParentView):
     def get(self, request):
         return Response(parent_notification_settings(parent_id=request.profile.id))
@@ -147,7 +143,7 @@ class NotificationSettingsView(ParentView):
         return Response(parent_notification_settings(parent_id=request.profile.id))
 
 
-@extend_schema(tags=TAGS, request=s.NotificationsEnabledSerializer, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, request=s.NotificationsEnabledSerializer, responses=o.ChildNotificationOut)
 class ChildNotificationsView(ParentView):
     def patch(self, request, child_id):
         rels = self.relations(request, child_id)

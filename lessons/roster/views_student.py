@@ -1,7 +1,6 @@
 """Student API (/api/students/me/…): reference §4 with decisions §4 (own per-student notes, cancel rules).
 Every query is scoped by request.profile (the authenticated StudentProfile)."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -22,8 +21,10 @@ from lessons.selectors.stats import zone_of
 from lessons.selectors.student_lessons import student_lesson_detail, student_lesson_dicts
 from lessons.services.student_lessons import student_lesson_cancel, student_lesson_update
 from tutorcal.errors import parse_uuid
+from tutorcal.openapi import errors
 from tutorcal.timeutil import iso
 
+from . import output as o
 from . import serializers as s
 
 TAGS = ["student"]
@@ -65,37 +66,33 @@ class OwnProfileMixin:
         return Response(profile_json(profile_update(profile=request.profile, data=data)))
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.OwnProfileOut)
 class StudentMeView(OwnProfileMixin, StudentView):
     pass
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.StudentInviteLinkOut)
 class ParentInviteLinkView(StudentView):
     def get(self, request):
         code = request.profile.parent_invite_code
         return Response({"parentInviteCode": code, "inviteUrl": invite_url(code), "fallbackUrl": fallback_url(code)})
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.StudentTeacherOut(many=True))
 class TeachersView(StudentView):
     @extend_schema(operation_id="students_me_teachers_list")
     def get(self, request):
         return Response(student_teachers(student_id=request.profile.id))
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.StudentTeacherDetailOut)
 class TeacherDetailView(StudentView):
     def get(self, request, teacher_id):
         link = student_teacher_link(request.profile.id, teacher_id)
         return Response(student_teacher_detail(student_id=request.profile.id, link=link))
 
 
-@extend_schema(
-    tags=TAGS,
-    parameters=[s.LessonRangeQuerySerializer],
-    responses=OpenApiTypes.OBJECT,
-)
+@extend_schema(tags=TAGS, parameters=[s.LessonRangeQuerySerializer], responses=o.StudentLessonOut(many=True))
 class LessonsView(StudentView):
     @extend_schema(operation_id="students_me_lessons_list")
     def get(self, request):
@@ -112,7 +109,7 @@ class LessonsView(StudentView):
         )
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.StudentLessonDetailOut)
 class LessonDetailView(StudentView):
     def get(self, request, lesson_id):
         return Response(student_lesson_detail(student_id=request.profile.id, lesson_id=lesson_id))
@@ -125,7 +122,7 @@ class LessonDetailView(StudentView):
         return Response(student_lesson_detail(student_id=request.profile.id, lesson_id=lid))
 
 
-@extend_schema(tags=TAGS, request=s.StudentCancelSerializer, responses={201: OpenApiTypes.OBJECT})
+@extend_schema(tags=TAGS, request=s.StudentCancelSerializer, responses={201: o.StudentLessonDetailOut, **errors(409)})
 class LessonCancelView(StudentView):
     def post(self, request, lesson_id):
         lid = parse_uuid(lesson_id, "LESSON_NOT_FOUND")
@@ -135,20 +132,20 @@ class LessonCancelView(StudentView):
         return Response(detail, status=status.HTTP_201_CREATED)  # every POST is 201 in the reference
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.StudentStatsOut)
 class StatsView(StudentView):
     def get(self, request):
         return Response(student_stats(student_id=request.profile.id, zone=zone_of(request.user)))
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.AttendanceStatsOut)
 class StatsTeacherView(StudentView):
     def get(self, request, teacher_id):
         link = student_teacher_link(request.profile.id, teacher_id)
         return Response(student_stats_with_teacher(student_id=request.profile.id, teacher_id=link.teacher_id))
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.StudentNotificationSettingsOut)
 class NotificationSettingsView(StudentView):
     def get(self, request):
         return Response(notification_settings_json(notification_settings_get(request.profile.id)))

@@ -1,7 +1,6 @@
 """Teacher API, people part (/api/teachers/me, /me/invite-link, /me/students/…): reference §2.1 and §2.3.
 Every query is scoped by request.profile (the authenticated TeacherProfile)."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -25,8 +24,10 @@ from lessons.roster.services.parents import parent_relation_notifications_set
 from lessons.selectors.debts import teacher_student_debt
 from lessons.selectors.stats import zone_of
 from tutorcal.errors import parse_uuid
+from tutorcal.openapi import SuccessOut, errors
 from tutorcal.timeutil import iso
 
+from . import output as o
 from . import serializers as s
 
 TAGS = ["teacher: students"]
@@ -56,7 +57,7 @@ class TeacherView(APIView):
         return teacher_link(request.profile.id, student_id, active_only=active_only)
 
 
-@extend_schema(tags=["teacher: profile"], responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=["teacher: profile"], responses=o.TeacherMeOut)
 class TeacherMeView(TeacherView):
     def get(self, request):
         return Response(teacher_json(request.profile))
@@ -68,21 +69,21 @@ class TeacherMeView(TeacherView):
         return Response(teacher_json(teacher))
 
 
-@extend_schema(tags=["teacher: profile"], responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=["teacher: profile"], responses=o.TeacherInviteLinkOut)
 class InviteLinkView(TeacherView):
     def get(self, request):
         code = request.profile.referral_code
         return Response({"referralCode": code, "inviteUrl": invite_url(code), "fallbackUrl": fallback_url(code)})
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.StudentCardsOut)
 class StudentsView(TeacherView):
     @extend_schema(operation_id="teachers_me_students_list")
     def get(self, request):
         return Response(teacher_student_cards(teacher_id=request.profile.id))
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.ArchivedStudentOut(many=True))
 class ArchivedStudentsView(TeacherView):
     def get(self, request):
         return Response(teacher_archived_students(teacher_id=request.profile.id))
@@ -97,13 +98,13 @@ def _invitation_json(invitation) -> dict:
     }
 
 
-@extend_schema(tags=TAGS, request=None, responses={201: OpenApiTypes.OBJECT})
+@extend_schema(tags=TAGS, request=None, responses={201: o.InvitationCreatedOut})
 class StudentInvitationView(TeacherView):
     def post(self, request):
         return Response(_invitation_json(invitation_create(teacher=request.profile)), status=status.HTTP_201_CREATED)
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.StudentDetailOut)
 class StudentDetailView(TeacherView):
     def get(self, request, student_id):
         link = self.link(request, student_id)
@@ -116,7 +117,7 @@ class StudentDetailView(TeacherView):
         link = link_custom_fields_update(link=link, custom_fields=data["customFields"])
         return Response(teacher_student_detail(teacher_id=request.profile.id, link=link))
 
-    @extend_schema(request=s.ArchiveSerializer)
+    @extend_schema(request=s.ArchiveSerializer, responses={200: o.StudentArchivedOut})
     def delete(self, request, student_id):
         link = self.link(request, student_id, active_only=True)
         body = request.data if isinstance(request.data, dict) and request.data else request.query_params
@@ -129,7 +130,7 @@ class StudentDetailView(TeacherView):
         return Response({"success": True, "action": "archived", "restoreUntil": iso(restore_until)})
 
 
-@extend_schema(tags=TAGS, request=None, responses={201: OpenApiTypes.OBJECT})
+@extend_schema(tags=TAGS, request=None, responses={201: SuccessOut, **errors(409)})
 class StudentRestoreView(TeacherView):
     def post(self, request, student_id):
         sid = parse_uuid(student_id, "ARCHIVED_STUDENT_NOT_FOUND")
@@ -137,7 +138,7 @@ class StudentRestoreView(TeacherView):
         return Response({"success": True}, status=status.HTTP_201_CREATED)  # every POST is 201 in the reference
 
 
-@extend_schema(tags=TAGS, request=None, responses={201: OpenApiTypes.OBJECT})
+@extend_schema(tags=TAGS, request=None, responses={201: o.InvitationCreatedOut})
 class ParentInvitationView(TeacherView):
     def post(self, request, student_id):
         link = self.link(request, student_id, active_only=True)
@@ -145,14 +146,14 @@ class ParentInvitationView(TeacherView):
         return Response(_invitation_json(invitation), status=status.HTTP_201_CREATED)
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.StudentParentOut(many=True))
 class StudentParentsView(TeacherView):
     def get(self, request, student_id):
         link = self.link(request, student_id)
         return Response(student_parents(teacher_id=request.profile.id, student_id=link.student_id))
 
 
-@extend_schema(tags=TAGS, request=s.NotificationsEnabledSerializer, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, request=s.NotificationsEnabledSerializer, responses=o.ParentNotificationsOut)
 class StudentParentView(TeacherView):
     def patch(self, request, student_id, parent_id):
         link = self.link(request, student_id)
@@ -164,7 +165,9 @@ class StudentParentView(TeacherView):
         return Response({"success": True, "notificationsEnabled": enabled})
 
 
-@extend_schema(tags=TAGS, parameters=[s.TeacherStudentLessonsQuerySerializer], responses=OpenApiTypes.OBJECT)
+@extend_schema(
+    tags=TAGS, parameters=[s.TeacherStudentLessonsQuerySerializer], responses=o.TeacherStudentLessonOut(many=True)
+)
 class StudentLessonsView(TeacherView):
     def get(self, request, student_id):
         link = self.link(request, student_id)
@@ -175,14 +178,14 @@ class StudentLessonsView(TeacherView):
         )
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.DetailedDebtOut)
 class StudentDebtView(TeacherView):
     def get(self, request, student_id):
         link = self.link(request, student_id)
         return Response(teacher_student_debt(teacher_id=request.profile.id, student_id=link.student_id))
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.StudentCardStatsOut)
 class StudentStatsView(TeacherView):
     def get(self, request, student_id):
         link = self.link(request, student_id)
@@ -193,7 +196,7 @@ class StudentStatsView(TeacherView):
         )
 
 
-@extend_schema(tags=TAGS, responses=OpenApiTypes.OBJECT)
+@extend_schema(tags=TAGS, responses=o.StudentDetailedStatsOut)
 class StudentDetailedStatsView(TeacherView):
     def get(self, request, student_id):
         link = self.link(request, student_id)

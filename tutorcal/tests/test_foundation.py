@@ -34,6 +34,13 @@ def test_health_is_503_when_the_database_is_down(api, monkeypatch):
     assert ready.status_code == 503 and ready.json()["status"] == "not_ready"
 
 
+@pytest.mark.django_db
+def test_readiness_is_200_when_the_database_answers(api):
+    response = api().get("/api/health/ready")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready"}
+
+
 def test_liveness_answers_without_touching_the_database(api):
     assert api().get("/api/health/live").json() == {"status": "ok"}
 
