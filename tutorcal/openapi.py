@@ -44,7 +44,9 @@ class AutoSchema(SpectacularAutoSchema):
             not isinstance(p, OpenApiParameter) or p.location == OpenApiParameter.QUERY
             for p in self.get_override_parameters()
         )
-        if self.method in ("POST", "PUT", "PATCH") or queried:
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes |= {400, 413, 415}  # a body: invalid, too large, not JSON
+        if queried:
             codes.add(400)
         if "{" in self.path:
             codes.add(404)
