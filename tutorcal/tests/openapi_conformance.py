@@ -216,15 +216,19 @@ def _full_run(config) -> bool:
 
 def pytest_configure(config):
     config._openapi_exercised = set()
+    config._openapi_validated = set()
 
 
 def pytest_sessionfinish(session, exitstatus):
     config = session.config
     local = _conformance.exercised if _conformance is not None else set()
-    if hasattr(config, "workeroutput"):  # an xdist worker: hand the set to the controller
+    local_validated = _conformance.validated if _conformance is not None else set()
+    if hasattr(config, "workeroutput"):  # an xdist worker: hand the sets to the controller
         config.workeroutput["openapi_exercised"] = sorted(local)
+        config.workeroutput["openapi_validated"] = sorted(local_validated)
         return
     exercised = config._openapi_exercised | local
+    validated = config._openapi_validated | local_validated
     if not _full_run(config) or session.testsfailed or session.shouldfail:
         return
     ops = Conformance.from_schema(generated_schema()).all_operations()
@@ -234,7 +238,8 @@ def pytest_sessionfinish(session, exitstatus):
         reporter.ensure_newline()
         reporter.write_line(
             f"openapi: {len(ops)} operations, {len(ops & exercised)} validated against real 2xx responses, "
-            f"{len(NOT_EXERCISABLE)} listed as not exercisable, {len(missing)} missing"
+            f"{len(NOT_EXERCISABLE)} listed as not exercisable, {len(missing)} missing; "
+            f"{len(validated)} (operation, status) pairs validated"
         )
         for method, template in missing:
             reporter.write_line(f"openapi: never exercised with a 2xx: {method} {template}", red=True)
@@ -245,3 +250,4 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error):
     node.config._openapi_exercised |= {tuple(x) for x in node.workeroutput.get("openapi_exercised", [])}
+    node.config._openapi_validated |= {tuple(x) for x in node.workeroutput.get("openapi_validated", [])}

@@ -120,3 +120,32 @@ def test_the_wrapped_test_client_fails_the_test_that_got_a_mismatching_response(
     monkeypatch.setattr(oc, "_conformance", _renamed(schema, "BetaStatusOut", "isBetaTester", "betaTester"))
     with pytest.raises(oc.SchemaMismatch, match="GET /api/auth/beta-status -> 200"):
         api(tutor).get("/api/auth/beta-status")
+
+
+def _is_typed(schema: dict) -> bool:
+    """A named component, a list of them, or a choice / nullable wrapper of them — not a free-form object."""
+    if "$ref" in schema:
+        return True
+    if schema.get("type") == "array":
+        return _is_typed(schema["items"])
+    for key in ("oneOf", "anyOf", "allOf"):
+        if key in schema:
+            return all(_is_typed(x) for x in schema[key])
+    return bool(schema.get("properties"))
+
+
+def test_every_operation_documents_typed_responses_and_the_error_body(schema):
+    untyped, bad_errors = [], []
+    for template, item in schema["paths"].items():
+        for method, op in item.items():
+            if method not in oc.METHODS:
+                continue
+            for status, response in op["responses"].items():
+                media = (response.get("content") or {}).get("application/json")
+                if status.startswith("2") and media is not None and not _is_typed(media["schema"]):
+                    untyped.append(f"{method.upper()} {template} {status}")
+                if status.startswith("4") and (media or {}).get("schema") != {"$ref": "#/components/schemas/Error"}:
+                    bad_errors.append(f"{method.upper()} {template} {status}")
+            assert any(s.startswith("2") for s in op["responses"]), f"{method.upper()} {template}: no 2xx"
+    assert untyped == []
+    assert bad_errors == []
