@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 
 from django.http import HttpResponseRedirect
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -13,11 +12,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tutorcal.errors import DomainError
+from tutorcal.openapi import errors
 from tutorcal.timeutil import parse_moment
 
 from . import google
 
 MAX_EVENTS_RANGE = timedelta(days=400)
+NOT_CONFIGURED = errors(404, description="GOOGLE_NOT_CONFIGURED when Google is off")
 
 
 class _GoogleView(APIView):
@@ -28,7 +29,7 @@ class _GoogleView(APIView):
 
 @extend_schema(
     tags=["google calendar"],
-    responses=inline_serializer("GoogleAuthUrl", {"url": serializers.URLField()}),
+    responses={200: inline_serializer("GoogleAuthUrl", {"url": serializers.URLField()}), **NOT_CONFIGURED},
 )
 class AuthUrlView(_GoogleView):
     def get(self, request):
@@ -47,7 +48,8 @@ class AuthUrlView(_GoogleView):
         302: OpenApiResponse(
             description="to WEBAPP_URL/profile?google_connected=true&google_email=… or "
             "?google_error=access_denied|callback_failed"
-        )
+        ),
+        **NOT_CONFIGURED,
     },
 )
 class CallbackView(APIView):
@@ -66,9 +68,12 @@ class CallbackView(APIView):
 
 @extend_schema(
     tags=["google calendar"],
-    responses=inline_serializer(
-        "GoogleStatus", {"connected": serializers.BooleanField(), "email": serializers.CharField(allow_null=True)}
-    ),
+    responses={
+        200: inline_serializer(
+            "GoogleStatus", {"connected": serializers.BooleanField(), "email": serializers.CharField(allow_null=True)}
+        ),
+        **NOT_CONFIGURED,
+    },
 )
 class StatusView(_GoogleView):
     def get(self, request):
@@ -78,9 +83,12 @@ class StatusView(_GoogleView):
 @extend_schema(
     tags=["google calendar"],
     request=None,
-    responses=inline_serializer(
-        "GoogleDisconnect", {"success": serializers.BooleanField(), "message": serializers.CharField()}
-    ),
+    responses={
+        200: inline_serializer(
+            "GoogleDisconnect", {"success": serializers.BooleanField(), "message": serializers.CharField()}
+        ),
+        **NOT_CONFIGURED,
+    },
 )
 class DisconnectView(_GoogleView):
     def post(self, request):
@@ -104,7 +112,22 @@ def _bound(value: str | None, default: datetime, name: str) -> datetime:
         OpenApiParameter("from", str, required=False, description="ISO datetime or date; default now"),
         OpenApiParameter("to", str, required=False, description="ISO datetime or date; default from + 90 days"),
     ],
-    responses=OpenApiTypes.OBJECT,
+    responses={
+        200: inline_serializer(
+            "GoogleEvent",
+            {
+                "id": serializers.CharField(),
+                "summary": serializers.CharField(),
+                "description": serializers.CharField(allow_null=True),
+                "start": serializers.CharField(help_text="ISO datetime, or a date for an all-day event"),
+                "end": serializers.CharField(help_text="ISO datetime, or a date for an all-day event"),
+                "location": serializers.CharField(allow_null=True),
+                "recurringEventId": serializers.CharField(allow_null=True),
+            },
+            many=True,
+        ),
+        **NOT_CONFIGURED,
+    },
 )
 class EventsView(_GoogleView):
     def get(self, request):

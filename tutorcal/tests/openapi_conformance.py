@@ -8,7 +8,7 @@ made the call fails and names the operation and the first wrong field.
 
 The schema is generated once per process. Each process records which operations answered 2xx; at the end of a
 full run (no path/-k/-m selection, or with --openapi-coverage) the session fails when an operation in the schema
-was never exercised with a 2xx, unless it is listed in NOT_EXERCISABLE with a reason.
+was never exercised with a 2xx (or its documented 3xx), unless it is listed in NOT_EXERCISABLE with a reason.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class Conformance:
 
     operations: list[Operation]
     components: dict
-    exercised: set[tuple[str, str]] = field(default_factory=set)  # (METHOD, template) answered 2xx
+    exercised: set[tuple[str, str]] = field(default_factory=set)  # (METHOD, template) answered 2xx/3xx
     validated: set[tuple[str, str, str]] = field(default_factory=set)  # (METHOD, template, status)
     _validators: dict = field(default_factory=dict)
 
@@ -154,7 +154,7 @@ class Conformance:
                 location = "/".join(str(p) for p in error.absolute_path) or "(root)"
                 raise SchemaMismatch(f"{where}: at {location}: {error.message}")
         self.validated.add((op.method, op.template, code))
-        if 200 <= status < 300:
+        if 200 <= status < 400:  # a success, or a documented redirect (the OAuth callback)
             self.exercised.add((op.method, op.template))
         return op
 

@@ -146,6 +146,6 @@ def test_every_operation_documents_typed_responses_and_the_error_body(schema):
                     untyped.append(f"{method.upper()} {template} {status}")
                 if status.startswith("4") and (media or {}).get("schema") != {"$ref": "#/components/schemas/Error"}:
                     bad_errors.append(f"{method.upper()} {template} {status}")
-            assert any(s.startswith("2") for s in op["responses"]), f"{method.upper()} {template}: no 2xx"
+            assert any(s[0] in "23" for s in op["responses"]), f"{method.upper()} {template}: no success status"
     assert untyped == []
     assert bad_errors == []
