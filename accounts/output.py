@@ -4,19 +4,7 @@
 from rest_framework import serializers
 
 from .serializers import ROLE_CHOICES
-
-
-class UserOut(serializers.Serializer):
-    id = serializers.UUIDField()
-    telegramId = serializers.IntegerField(allow_null=True)
-    maxId = serializers.IntegerField(allow_null=True, help_text="MAX messenger id (always null for now)")
-    firstName = serializers.CharField()
-    lastName = serializers.CharField()
-    username = serializers.CharField()
-    email = serializers.EmailField(allow_null=True)
-    emailVerified = serializers.BooleanField()
-    isBetaTester = serializers.BooleanField()
-    timezone = serializers.CharField()
+from .serializers_email import UserOutSerializer as UserOut
 
 
 class MeUserOut(UserOut):
@@ -36,7 +24,7 @@ class TokensOut(serializers.Serializer):
     expiresAt = serializers.DateTimeField(help_text="When the access token expires")
 
 
-class SessionOut(serializers.Serializer):
+class AuthSessionOut(serializers.Serializer):
     """Tokens are null until a role is chosen (a user with several roles calls select-role)."""
 
     user = UserOut()
@@ -69,7 +57,7 @@ class RegisteredProfileOut(serializers.Serializer):
     displayName = serializers.CharField(required=False, help_text="teachers only")
 
 
-class RegisterOut(SessionOut):
+class RegisterOut(AuthSessionOut):
     profile = RegisteredProfileOut()
 
 
@@ -115,7 +103,7 @@ class StudentRefOut(serializers.Serializer):
     name = serializers.CharField()
 
 
-class JoinOut(SessionOut):
+class JoinOut(AuthSessionOut):
     """A student joining a teacher gets `teacher` and the parent invite; a parent joining a child gets `student`."""
 
     isNewConnection = serializers.BooleanField()
@@ -130,7 +118,7 @@ class InvitationOut(serializers.Serializer):
     teacher = TeacherRefOut()
 
 
-class AcceptInvitationOut(SessionOut):
+class AcceptInvitationOut(AuthSessionOut):
     isNewConnection = serializers.BooleanField()
     invitation = InvitationOut()
 
@@ -142,7 +130,7 @@ class DeleteAccountOut(serializers.Serializer):
     restoreDays = serializers.IntegerField()
 
 
-class RestoreAccountOut(SessionOut):
+class RestoreAccountOut(AuthSessionOut):
     success = serializers.BooleanField()
     message = serializers.CharField()
 

@@ -86,7 +86,7 @@ class RegisterView(PublicAuthView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(responses={200: o.SessionOut, **errors(401, 403)}, tags=["auth"])
+@extend_schema(responses={200: o.AuthSessionOut, **errors(401, 403)}, tags=["auth"])
 class SelectRoleView(PublicAuthView):
     serializer_class = s.SelectRoleSerializer
 
@@ -101,7 +101,7 @@ class SelectRoleView(PublicAuthView):
         return Response(s.session_json(user, data["role"]))
 
 
-@extend_schema(responses={201: o.SessionOut, **errors(409)}, tags=["auth"])
+@extend_schema(responses={201: o.AuthSessionOut, **errors(409)}, tags=["auth"])
 class AddRoleView(AuthView):
     permission_classes = [IsAuthenticated]
     serializer_class = s.RoleSerializer

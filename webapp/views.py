@@ -11,14 +11,14 @@ from django.utils import timezone, translation
 from django.utils.decorators import method_decorator
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.generic import TemplateView
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import TeacherStudentLink, User
+from accounts.output import AuthSessionOut
 from accounts.selectors import profile_of
 from accounts.serializers import session_json
 from accounts.services.users import profile_ensure
@@ -26,6 +26,7 @@ from lessons.roster.services.joins import referral_code_join
 from lessons.services.completion import lesson_complete
 from lessons.services.lessons import lesson_create
 from lessons.services.subjects import subject_create
+from tutorcal.openapi import errors
 
 from .i18n import catalogs
 
@@ -108,7 +109,18 @@ def _demo_lessons(teacher, student) -> None:
     lesson_complete(teacher=teacher, lesson_id=past.id, students=[attended_unpaid])
 
 
-@extend_schema(request=DevSignInSerializer, responses=OpenApiTypes.OBJECT, tags=["dev"])
+@extend_schema_view(
+    get=extend_schema(
+        responses={
+            200: inline_serializer("DevPeople", {"roles": serializers.ListField(child=serializers.CharField())}),
+            **errors(404, description="not DEBUG"),
+        }
+    ),
+    post=extend_schema(
+        request=DevSignInSerializer, responses={200: AuthSessionOut, **errors(404, description="not DEBUG")}
+    ),
+)
+@extend_schema(tags=["dev"])
 class DevSignInView(APIView):
     """DEBUG only (404 otherwise, checked on every request): tokens for the dev tutor, student or parent."""
 

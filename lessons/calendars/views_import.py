@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from accounts.idempotency import idempotent
 from accounts.permissions import IsTeacher
 from tutorcal.errors import DomainError
+from tutorcal.openapi import errors
 
 from . import google, importer
 from . import serializers as s
@@ -79,7 +80,10 @@ class IcsImportView(_CalendarView):
 
 @extend_schema(tags=["teacher: calendar import"])
 class GooglePreviewView(_CalendarView):
-    @extend_schema(responses={200: s.PreviewOut}, description="Events of the primary Google calendar, now … +90 days.")
+    @extend_schema(
+        responses={200: s.PreviewOut, **errors(400, 404)},
+        description="Events of the primary Google calendar, now … +90 days (404 when Google is off).",
+    )
     def get(self, request):
         parsed = google.calendar_events_parsed(user=request.user, tz=importer.teacher_tz(self.teacher))
         return Response(importer.preview_json(teacher=self.teacher, events=parsed.events, source="google"))

@@ -197,7 +197,7 @@ def _openapi_conformance():
     def request(self, **environ):
         response = original(self, **environ)
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET").upper()
-        if path.startswith("/api/") and not getattr(response, "streaming", False):
+        if not getattr(response, "streaming", False):
             conformance().check(method, path, response.status_code, response.get("Content-Type", ""), response.content)
         return response
 
