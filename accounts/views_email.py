@@ -7,6 +7,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tutorcal.openapi import errors
+
 from . import serializers as s
 from . import serializers_email as es
 from .selectors import roles_of
@@ -22,7 +24,9 @@ def created(body: dict) -> Response:
     return Response(body, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(request=es.RegisterEmailSerializer, responses={201: es.PendingSignupSerializer}, tags=["auth-email"])
+@extend_schema(
+    request=es.RegisterEmailSerializer, responses={201: es.PendingSignupSerializer, **errors(409)}, tags=["auth-email"]
+)
 class RegisterEmailView(PublicAuthView):
     serializer_class = es.RegisterEmailSerializer
     throttle_classes = [*AUTH_THROTTLES, *SEND_THROTTLES]
@@ -60,7 +64,9 @@ class ResendCodeView(PublicAuthView):
         return created(SUCCESS)
 
 
-@extend_schema(request=es.LoginEmailSerializer, responses={201: es.SessionOutSerializer}, tags=["auth-email"])
+@extend_schema(
+    request=es.LoginEmailSerializer, responses={201: es.SessionOutSerializer, **errors(401, 403)}, tags=["auth-email"]
+)
 class LoginEmailView(PublicAuthView):
     serializer_class = es.LoginEmailSerializer
     throttle_classes = [*AUTH_THROTTLES, *LOGIN_THROTTLES]
@@ -108,7 +114,9 @@ class ResetPasswordView(PublicAuthView):
         return created(SUCCESS)
 
 
-@extend_schema(request=es.LinkEmailSerializer, responses={201: es.SuccessSerializer}, tags=["auth-email"])
+@extend_schema(
+    request=es.LinkEmailSerializer, responses={201: es.SuccessSerializer, **errors(409)}, tags=["auth-email"]
+)
 class LinkEmailView(AuthView):
     permission_classes = [IsAuthenticated]
     serializer_class = es.LinkEmailSerializer
@@ -120,7 +128,11 @@ class LinkEmailView(AuthView):
         return created(SUCCESS)
 
 
-@extend_schema(request=es.LinkTelegramSerializer, responses={201: es.SuccessSerializer}, tags=["auth-email"])
+@extend_schema(
+    request=es.LinkTelegramSerializer,
+    responses={201: es.SuccessSerializer, **errors(401, 403, 409)},
+    tags=["auth-email"],
+)
 class LinkTelegramView(PublicAuthView):
     """Proves the address by its password, then attaches the Telegram account of the signed initData."""
 
@@ -135,7 +147,9 @@ class LinkTelegramView(PublicAuthView):
         return created(SUCCESS)
 
 
-@extend_schema(request=s.InitDataSerializer, responses={201: es.SuccessSerializer}, tags=["auth-email"])
+@extend_schema(
+    request=s.InitDataSerializer, responses={201: es.SuccessSerializer, **errors(401, 409)}, tags=["auth-email"]
+)
 class AutoLinkTelegramView(AuthView):
     permission_classes = [IsAuthenticated]
     serializer_class = s.InitDataSerializer

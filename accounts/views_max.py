@@ -7,6 +7,8 @@ from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from tutorcal.openapi import errors
+
 from . import serializers as s
 from . import serializers_email as es
 from .max import max_user_json, verified_max_user
@@ -22,11 +24,18 @@ class MaxUserSerializer(rf.Serializer):
     username = rf.CharField()
 
 
+class MaxUserOutSerializer(es.UserOutSerializer):
+    maxId = rf.IntegerField(allow_null=True, help_text="a number in the MAX variant (reference §2.3)")
+
+
 class InitMaxOutSerializer(es.SessionOutSerializer):
+    user = MaxUserOutSerializer(allow_null=True)
     maxUser = MaxUserSerializer(required=False)
 
 
-@extend_schema(request=s.InitDataSerializer, responses={201: InitMaxOutSerializer}, tags=["auth-max"])
+@extend_schema(
+    request=s.InitDataSerializer, responses={201: InitMaxOutSerializer, **errors(401, 403)}, tags=["auth-max"]
+)
 class InitMaxView(PublicAuthView):
     """Known MAX user: a session for their first role. Unknown: isNewUser (plus `maxUser`, so the client can
     prefill the e-mail sign-up before it auto-links)."""
@@ -45,7 +54,7 @@ class InitMaxView(PublicAuthView):
         return Response({"isNewUser": False, **body}, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(request=s.InitDataSerializer, responses={201: es.SuccessSerializer}, tags=["auth-max"])
+@extend_schema(request=s.InitDataSerializer, responses={201: es.SuccessSerializer, **errors(409)}, tags=["auth-max"])
 class LinkMaxView(AuthView):
     permission_classes = [IsAuthenticated]
     serializer_class = s.InitDataSerializer
@@ -56,7 +65,7 @@ class LinkMaxView(AuthView):
         return Response({"success": True}, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(request=s.InitDataSerializer, responses={201: es.SuccessSerializer}, tags=["auth-max"])
+@extend_schema(request=s.InitDataSerializer, responses={201: es.SuccessSerializer, **errors(409)}, tags=["auth-max"])
 class AutoLinkMaxView(AuthView):
     permission_classes = [IsAuthenticated]
     serializer_class = s.InitDataSerializer

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.authentication import ProfileJWTAuthentication
 from tutorcal.errors import parse_uuid
+from tutorcal.openapi import errors
 
 from .. import services
 from ..models import SupportMessage
@@ -48,7 +49,11 @@ class LoginView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [AdminLoginThrottle]
 
-    @extend_schema(request=LoginIn, responses={201: _obj("AdminToken", accessToken=serializers.CharField())}, tags=TAGS)
+    @extend_schema(
+        request=LoginIn,
+        responses={201: _obj("AdminToken", accessToken=serializers.CharField()), **errors(401)},
+        tags=TAGS,
+    )
     def post(self, request):
         data = params.parse_body(LoginIn, request)
         token = services.admin_login(login=data["login"], password=data["password"], request=request._request)
