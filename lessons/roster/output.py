@@ -115,6 +115,9 @@ class StudentCardOut(serializers.Serializer):
     subjects = SubjectChipOut(many=True)
     stats = AttendanceStatsOut()
     debt = DebtOut()
+    subscription = SubscriptionOutSerializer(allow_null=True, help_text="the active package, if any")
+    lastLessonAt = serializers.DateTimeField(allow_null=True)
+    nextLessonAt = serializers.DateTimeField(allow_null=True)
     createdAt = serializers.DateTimeField()
 
 
@@ -338,6 +341,7 @@ class ChildCardOut(serializers.Serializer):
     teachers = ChildTeacherRefOut(many=True)
     notificationsEnabled = serializers.BooleanField()
     stats = AttendanceStatsOut()
+    debt = DebtOut()
 
 
 class ChildTeacherOut(serializers.Serializer):
