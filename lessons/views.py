@@ -173,7 +173,7 @@ class LessonsView(TeacherView):
         )
         return Response(lessons)
 
-    @extend_schema(request=s.LessonCreateSerializer, responses={201: o.LessonOrSeriesOut, **errors(404)})
+    @extend_schema(request=s.LessonCreateSerializer, responses={201: o.LessonOrSeriesOut, **errors(404, 409)})
     @idempotent
     def post(self, request):
         data = _body(s.LessonCreateSerializer, request, zone=self.zone)

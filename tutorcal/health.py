@@ -59,6 +59,8 @@ class LiveOut(serializers.Serializer):
 
 class ReadyOut(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ready", "not_ready"])
+    database = serializers.ChoiceField(choices=["connected", "error"])
+    cache = serializers.ChoiceField(choices=["connected", "error"])
 
 
 class _Public(APIView):

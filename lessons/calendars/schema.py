@@ -16,7 +16,10 @@ FEED_PATH = {
         "responses": {
             "200": {"description": "The calendar", "content": {"text/calendar": {"schema": {"type": "string"}}}},
             "304": {"description": "Not modified"},
-            "404": {"description": "FEED_NOT_FOUND"},
+            "404": {
+                "description": "FEED_NOT_FOUND",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            },
         },
         "security": [],
     }

@@ -148,7 +148,7 @@ class StudentDetailOut(serializers.Serializer):
     stats = AttendanceStatsOut()
     debt = DebtOut()
     subscription = SubscriptionOutSerializer(allow_null=True)
-    parentInvite = ParentInviteOut()
+    parentInvite = ParentInviteOut(allow_null=True, help_text="null: a tutor never sees the family's parent code")
     archivedAt = serializers.DateTimeField(allow_null=True)
     createdAt = serializers.DateTimeField()
 

@@ -38,7 +38,7 @@ def test_health_is_503_when_the_database_is_down(api, monkeypatch):
 def test_readiness_is_200_when_the_database_answers(api):
     response = api().get("/api/health/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready"}
+    assert response.json() == {"status": "ready", "database": "connected", "cache": "connected"}
 
 
 def test_liveness_answers_without_touching_the_database(api):
