@@ -11,10 +11,11 @@ from rest_framework import serializers
 
 from tutorcal.timeutil import UtcDateTimeField
 
-from .models import Lesson, LessonSeries
+from .models import CancelOutcome, Lesson, LessonSeries
 from .serializers import ATTENDANCE, PAYMENT_STATUS, PAYMENT_TYPE, STATUS
 
 CANCELLED_BY = [c for c, _ in Lesson.CancelledBy.choices]
+CANCEL_OUTCOME = [c for c, _ in CancelOutcome.choices]
 FREQUENCY = [c for c, _ in LessonSeries.Frequency.choices]
 
 
@@ -61,6 +62,9 @@ class LessonStudentOut(serializers.Serializer):
     paidFromSubscription = serializers.BooleanField(source="paid_from_subscription")
     studentNoteForTeacher = serializers.CharField(source="student_note_for_teacher", allow_null=True)
     reminderMinutesBefore = serializers.IntegerField(source="reminder_minutes_before", allow_null=True)
+    cancelOutcome = serializers.ChoiceField(source="cancel_outcome", choices=CANCEL_OUTCOME, allow_null=True)
+    cancelNote = serializers.CharField(source="cancel_note", allow_blank=True)
+    confirmedAt = UtcDateTimeField(source="confirmed_at", allow_null=True, help_text="the student answered 'I'll come'")
 
 
 class TeacherLessonOut(serializers.Serializer):

@@ -286,6 +286,7 @@ SPECTACULAR_SETTINGS = {
         "LiveStatusEnum": ["ok"],
         "ReadinessEnum": ["ready", "not_ready"],
         "CheckStatusEnum": ["connected", "error"],
+        "CancelOutcomeEnum": "lessons.output.CANCEL_OUTCOME",
     },
 }
 

@@ -3,7 +3,8 @@ schema. The selectors build these bodies as dicts; the suite validates every rea
 
 from rest_framework import serializers
 
-from lessons.output import CANCELLED_BY
+from accounts.models import LateCancelPolicy
+from lessons.output import CANCEL_OUTCOME, CANCELLED_BY
 from lessons.serializers import ATTENDANCE, PAYMENT_STATUS, PAYMENT_TYPE, STATUS
 from subscriptions.serializers import SubscriptionOutSerializer
 
@@ -102,6 +103,10 @@ class TeacherMeOut(serializers.Serializer):
     inviteUrl = serializers.URLField()
     city = serializers.CharField(allow_blank=True)
     timezone = serializers.CharField()
+    cancelCutoffHours = serializers.IntegerField(help_text="a cancel later than this before the start is late")
+    lateCancelPolicy = serializers.ChoiceField(choices=[c for c, _ in LateCancelPolicy.choices])
+    teacherCancelGivesCredit = serializers.BooleanField()
+    makeUpCreditDays = serializers.IntegerField()
 
 
 class TeacherInviteLinkOut(InviteLinkOut):
@@ -275,6 +280,9 @@ class OwnLessonOut(serializers.Serializer):
     cancelledBy = serializers.ChoiceField(choices=CANCELLED_BY, allow_null=True)
     attendance = serializers.ChoiceField(choices=ATTENDANCE)
     paymentStatus = serializers.ChoiceField(choices=PAYMENT_STATUS)
+    cancelOutcome = serializers.ChoiceField(choices=CANCEL_OUTCOME, allow_null=True)
+    cancelNote = serializers.CharField(allow_blank=True)
+    confirmedAt = serializers.DateTimeField(allow_null=True)
     teacherNote = serializers.CharField(allow_null=True)
     lessonReport = serializers.CharField(allow_null=True)
     meetingUrl = serializers.CharField(allow_null=True)
