@@ -67,6 +67,11 @@ class LessonStudentOut(serializers.Serializer):
     confirmedAt = UtcDateTimeField(source="confirmed_at", allow_null=True, help_text="the student answered 'I'll come'")
 
 
+class WaitlistEntryOut(serializers.Serializer):
+    studentId = serializers.UUIDField()
+    position = serializers.IntegerField()
+
+
 class TeacherLessonOut(serializers.Serializer):
     """A lesson as its teacher sees it (reference §2 'TeacherLesson'). The lesson-level note/reminder mirror the
     only student of an individual lesson; the student's private note is never shown to the teacher."""
@@ -95,6 +100,9 @@ class TeacherLessonOut(serializers.Serializer):
     students = LessonStudentOut(source="lesson_students.all", many=True)
     subject = SubjectBriefOut(allow_null=True)
     conflicts = serializers.SerializerMethodField(help_text="ids of the teacher's other planned lessons overlapping")
+    capacity = serializers.IntegerField(allow_null=True, help_text="seats; null = unlimited")
+    seatsTaken = serializers.SerializerMethodField()
+    waitlist = serializers.SerializerMethodField()
 
     def _only(self, lesson):
         rows = lesson.lesson_students.all()
@@ -121,6 +129,14 @@ class TeacherLessonOut(serializers.Serializer):
     @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
     def get_conflicts(self, lesson):
         return self.context["conflicts"].get(lesson.id, [])
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_seatsTaken(self, lesson) -> int:
+        return sum(1 for row in lesson.lesson_students.all() if row.attendance != "cancelled")
+
+    @extend_schema_field(WaitlistEntryOut(many=True))
+    def get_waitlist(self, lesson):
+        return self.context.get("waitlists", {}).get(lesson.id, [])
 
 
 class RecurrenceOut(serializers.Serializer):

@@ -14,6 +14,7 @@ from lessons.services.student_lessons import student_cancel_preview
 from lessons.services.waitlist import waitlist_leave
 from subscriptions.credits import credits_json
 from tutorcal.errors import parse_uuid
+from tutorcal.openapi import errors
 
 CREDIT_LIST = inline_serializer(
     "MakeUpCredit",
@@ -57,7 +58,7 @@ class TeacherStudentCreditsView(APIView):
         return Response(credits_json(student_id=link.student_id, teacher_ids=[request.profile.id]))
 
 
-@extend_schema(tags=["teacher: lessons"], request=None, responses={201: OUTCOME})
+@extend_schema(tags=["teacher: lessons"], request=None, responses={201: OUTCOME, **errors(409)})
 class CancelOutcomeRevertView(APIView):
     permission_classes = [IsTeacher]
 
