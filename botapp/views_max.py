@@ -8,12 +8,14 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tutorcal.errors import error_body
+from tutorcal.openapi import errors
 
 from .channels import max as max_channel
 
@@ -24,7 +26,12 @@ logger = logging.getLogger(__name__)
     tags=["bot"],
     summary="MAX webhook (MAX only)",
     request=OpenApiTypes.OBJECT,
-    responses={200: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT},
+    responses={
+        200: inline_serializer(
+            "MaxWebhookAccepted", {"ok": serializers.BooleanField(), "handled": serializers.BooleanField()}
+        ),
+        **errors(403),
+    },
     parameters=[OpenApiParameter("X-Max-Bot-Api-Secret", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)],
 )
 class MaxWebhookView(APIView):
