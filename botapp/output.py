@@ -30,6 +30,10 @@ class NotificationSettingsOut(serializers.Serializer):
     lessonReminderEnabled = serializers.BooleanField()
     lessonPromptEnabled = serializers.BooleanField()
     newStudentEnabled = serializers.BooleanField()
+    lessonBalanceEnabled = serializers.BooleanField()
+    morningDigestEnabled = serializers.BooleanField()
+    packageEndingEnabled = serializers.BooleanField()
+    waitlistPromotedEnabled = serializers.BooleanField()
 
 
 class PreferencesOut(serializers.Serializer):
