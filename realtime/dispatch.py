@@ -66,9 +66,11 @@ class _Pusher:
             try:
                 close_old_connections()
                 _run(push, kwargs)
-            finally:
                 if self.queue.empty():
                     connections.close_all()
+            except Exception:  # the thread must outlive any one push: pushes are best effort
+                logger.exception("realtime pusher: could not run or tidy up after a push")
+            finally:
                 self.queue.task_done()
 
     def wait_idle(self, timeout: float) -> bool:
