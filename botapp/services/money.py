@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.models import TeacherProfile
 from lessons.models import CancelOutcome, Lesson, LessonStudent
 
-from .. import selectors, texts
+from .. import selectors, texts, texts_money
 from ..models import EventType, Outbox
 from .outbox import Message, dedupe_key, outbox_put
 
@@ -69,7 +69,7 @@ def notify_lesson_balances(*, lesson_ids) -> int:
             sub = subs.get(r.student_id)
             left = remaining_lessons(sub) if sub is not None else None
             amount, count = debts.get(r.student_id, (0, 0))
-            line = texts.balance_line(left, amount, count)
+            line = texts_money.balance_line(left, amount, count)
             result = texts.row_result(r.attendance, r.payment_status, r.paid_from_subscription) or ""
             name = selectors.display_name(r.student.user)
             recipients = [(r.student.user, None)] + [
@@ -82,7 +82,7 @@ def notify_lesson_balances(*, lesson_ids) -> int:
                         event_type=EventType.LESSON_BALANCE,
                         recipient=user,
                         key=key,
-                        text=texts.balance(item, user.timezone, result, line, child),
+                        text=texts_money.balance(item, user.timezone, result, line, child),
                         lesson_id=lesson.id,
                         lesson_start=lesson.start_at,
                     )
@@ -95,7 +95,7 @@ def notify_lesson_balances(*, lesson_ids) -> int:
                             event_type=EventType.PACKAGE_ENDING,
                             recipient=user,
                             key=dedupe_key(EventType.PACKAGE_ENDING, user.pk, None, None, sub.pk),
-                            text=texts.package_ending(teacher, name, for_teacher, child),
+                            text=texts_money.package_ending(teacher, name, for_teacher, child),
                         )
                     )
     return outbox_put(messages)
@@ -121,7 +121,7 @@ def notify_waitlist_promoted(*, lesson_id, student_ids) -> int:
                     event_type=EventType.WAITLIST_PROMOTED,
                     recipient=user,
                     key=dedupe_key(EventType.WAITLIST_PROMOTED, user.pk, lesson.id, lesson.start_at, r.student_id),
-                    text=texts.waitlist_seat(item, user.timezone, child),
+                    text=texts_money.waitlist_seat(item, user.timezone, child),
                     lesson_id=lesson.id,
                     lesson_start=lesson.start_at,
                 )
@@ -207,7 +207,7 @@ def digests_enqueue(*, now: datetime | None = None) -> int:
                 event_type=EventType.MORNING_DIGEST,
                 recipient=t.user,
                 key=key,
-                text=texts.morning_digest(start, t.user.timezone, today, debts.get(t.pk, [])[:10]),
+                text=texts_money.morning_digest(start, t.user.timezone, today, debts.get(t.pk, [])[:10]),
                 markup=texts.webapp_markup(texts.BTN_SCHEDULE),
             )
         )
