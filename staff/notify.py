@@ -8,7 +8,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.utils import timezone
 
 from botapp.models import EventType, Outbox
 from botapp.services import outbox as bot
@@ -52,20 +51,13 @@ def support_message_received(row: SupportMessage) -> None:
             event_type=EventType.SUPPORT_MESSAGE, chat_id=int(chat_id), key=f"support:{row.pk}", text=_staff_text(row)
         )
     address = getattr(settings, "SUPPORT_EMAIL", "")
-    if address:  # plain text (no HTML): the worker sends it with the payload's subject
-        Outbox.objects.bulk_create(
-            [
-                Outbox(
-                    channel=Outbox.Channel.EMAIL,
-                    event_type=EventType.SUPPORT_MESSAGE,
-                    dedupe_key=f"support-email:{row.pk}",
-                    address=address,
-                    text=_email_text(row),
-                    payload={"subject": f"[Поддержка] {row.subject}"[:200]},
-                    next_attempt_at=timezone.now(),
-                )
-            ],
-            ignore_conflicts=True,
+    if address:  # plain text (no HTML): the worker sends it with the subject
+        bot.outbox_put_email(
+            event_type=EventType.SUPPORT_MESSAGE,
+            address=address,
+            key=f"support-email:{row.pk}",
+            text=_email_text(row),
+            subject=f"[Поддержка] {row.subject}",
         )
 
 
@@ -110,20 +102,13 @@ def support_reply_to_user(reply: SupportReply) -> tuple[str, int] | None:
         address = _reply_email_address(message)
         if address is None:
             return None
-        Outbox.objects.bulk_create(
-            [
-                Outbox(
-                    channel=Outbox.Channel.EMAIL,
-                    event_type=EventType.SUPPORT_REPLY,
-                    dedupe_key=key,
-                    recipient=user,
-                    address=address,
-                    text=f"{reply.text}\n\n— Поддержка Tutor Calendar",
-                    payload={"subject": f"Re: {message.subject}"[:200]},
-                    next_attempt_at=timezone.now(),
-                )
-            ],
-            ignore_conflicts=True,
+        bot.outbox_put_email(
+            event_type=EventType.SUPPORT_REPLY,
+            address=address,
+            key=key,
+            text=f"{reply.text}\n\n— Поддержка Tutor Calendar",
+            subject=f"Re: {message.subject}",
+            recipient=user,
         )
     row = Outbox.objects.filter(dedupe_key=key).values_list("channel", "id").first()
     return (row[0], row[1]) if row else None

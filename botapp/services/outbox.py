@@ -100,6 +100,29 @@ def outbox_put_chat(*, event_type: str, chat_id: int, key: str, text: str) -> in
     return Outbox.objects.filter(dedupe_key=key[:255]).values_list("id", flat=True).first()
 
 
+def outbox_put_email(
+    *, event_type: str, address: str, key: str, text: str, subject: str, recipient: User | None = None
+) -> int | None:
+    """Queue one plain-text e-mail (the worker sends it with `subject`). Returns the row id (that of the earlier
+    row when the key was queued before)."""
+    Outbox.objects.bulk_create(
+        [
+            Outbox(
+                channel=Outbox.Channel.EMAIL,
+                event_type=event_type,
+                dedupe_key=key[:255],
+                recipient=recipient,
+                address=address,
+                text=text,
+                payload={"subject": subject[:200]},
+                next_attempt_at=timezone.now(),
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    return Outbox.objects.filter(dedupe_key=key[:255]).values_list("id", flat=True).first()
+
+
 @transaction.atomic
 def outbox_retry(*, ids) -> int:
     """Admin action: put failed/skipped rows back in the queue now."""
