@@ -21,7 +21,6 @@ class _Counted(TypedDict):
     total_students: int
 
 
-
 def _students_count() -> Subquery:
     return Subquery(
         LessonStudent.objects.filter(lesson_id=OuterRef("lesson_id"))
@@ -139,12 +138,18 @@ def student_lesson_detail(*, student_id: uuid.UUID, lesson_id) -> dict:
     return found[0]
 
 
+def _visible_to(parent_id: uuid.UUID) -> Exists:
+    """A row's (teacher, child) pair is one the parent has a visible relation with."""
+    return Exists(
+        visible_relations(parent_id).filter(
+            student_id=OuterRef("student_id"), teacher_id=OuterRef("lesson__teacher_id")
+        )
+    )
+
+
 def parent_visible_rows(parent_id: uuid.UUID) -> QuerySet[LessonStudent]:
     """LessonStudent rows of the parent's children restricted to visible (teacher, child) pairs."""
-    visible = visible_relations(parent_id).filter(
-        student_id=OuterRef("student_id"), teacher_id=OuterRef("lesson__teacher_id")
-    )
-    return LessonStudent.objects.filter(Exists(visible))
+    return LessonStudent.objects.filter(_visible_to(parent_id))
 
 
 def parent_lesson_json(row: "WithAnnotations[LessonStudent, _Counted]", *, detail: bool = False) -> dict:
@@ -173,11 +178,8 @@ def parent_lesson_dicts(
     detail: bool = False,
 ) -> list[dict]:
     """The child's lessons with teachers visible to the parent (parent wire shape), one query."""
-    visible = visible_relations(parent_id).filter(
-        student_id=OuterRef("student_id"), teacher_id=OuterRef("lesson__teacher_id")
-    )
     rows = _filter_rows(
-        _lesson_rows(student_id).filter(Exists(visible)),
+        _lesson_rows(student_id).filter(_visible_to(parent_id)),
         lesson_ids=lesson_ids,
         start=start,
         end=end,
