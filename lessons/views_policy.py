@@ -12,7 +12,7 @@ from lessons.selectors.waitlist import student_waitlist
 from lessons.services.cancel_policy import cancel_outcome_revert
 from lessons.services.student_lessons import student_cancel_preview
 from lessons.services.waitlist import waitlist_leave
-from subscriptions.credits import credits_json
+from subscriptions.selectors import credits_json
 from tutorcal.errors import parse_uuid
 from tutorcal.openapi import errors
 

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from accounts.models import TeacherProfile
 from tutorcal.errors import DomainError
-from tutorcal.timeutil import iso
 
 from .models import MakeUpCredit
 
@@ -81,20 +80,3 @@ def credits_lapse_expired(*, now: datetime | None = None) -> int:
     return MakeUpCredit.objects.filter(
         spent_at__isnull=True, lapsed_at__isnull=True, revoked_at__isnull=True, expires_at__lte=now
     ).update(lapsed_at=now)
-
-
-def credits_json(*, student_id: uuid.UUID, teacher_ids) -> dict:
-    """Available make-up credits of a student with these tutors (one query): {available, credits: [...]}."""
-    now = timezone.now()
-    rows = MakeUpCredit.objects.filter(available_q(now), student_id=student_id, teacher_id__in=list(teacher_ids))
-    credits = [
-        {
-            "id": str(c.id),
-            "teacherId": str(c.teacher_id),
-            "reason": c.reason,
-            "expiresAt": iso(c.expires_at),
-            "createdAt": iso(c.created_at),
-        }
-        for c in rows.order_by("expires_at", "id")
-    ]
-    return {"available": len(credits), "credits": credits}

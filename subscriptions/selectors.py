@@ -12,7 +12,8 @@ from django.utils import timezone
 from accounts.models import TeacherStudentLink
 from tutorcal.timeutil import iso
 
-from .models import Subscription
+from .credits import available_q
+from .models import MakeUpCredit, Subscription
 
 DAY_SECONDS = 86400
 
@@ -187,3 +188,20 @@ def student_subscriptions(student_id: uuid.UUID) -> QuerySet[Subscription]:
         .select_related("teacher__user")
         .order_by("-created_at")
     )
+
+
+def credits_json(*, student_id: uuid.UUID, teacher_ids) -> dict:
+    """Available make-up credits of a student with these tutors (one query): {available, credits: [...]}."""
+    now = timezone.now()
+    rows = MakeUpCredit.objects.filter(available_q(now), student_id=student_id, teacher_id__in=list(teacher_ids))
+    credits = [
+        {
+            "id": str(c.id),
+            "teacherId": str(c.teacher_id),
+            "reason": c.reason,
+            "expiresAt": iso(c.expires_at),
+            "createdAt": iso(c.created_at),
+        }
+        for c in rows.order_by("expires_at", "id")
+    ]
+    return {"available": len(credits), "credits": credits}
