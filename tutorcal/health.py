@@ -1,10 +1,18 @@
-"""Health: /api/health (DB and cache round-trips with latencies, 503 when degraded), /live, /ready."""
+"""Health: /api/health (DB and cache round-trips with latencies, 503 when degraded), /live, /ready.
 
+A load balancer or monitor may poll /api/health hundreds of times a second: each process checks PostgreSQL and
+Redis at most once per HEALTH_CACHE_SECONDS (~1 s) and answers from that result in between. /live and /health
+are also answered by `tutorcal.wsgi` before Django's middleware (see `fast_response`); these views serve the
+same bodies under ASGI and describe them in the OpenAPI schema."""
+
+import threading
 import time
 import uuid
 
+import orjson
+from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -40,6 +48,74 @@ def _cache_check() -> None:
     cache.delete(key)
 
 
+_lock = threading.Lock()
+_last: tuple[float, dict, dict] | None = None  # (monotonic time checked, database, cache)
+
+
+def checks() -> tuple[dict, dict]:
+    """(database, cache) check results, at most HEALTH_CACHE_SECONDS old. One thread checks at a time; the
+    others answer with the previous result meanwhile instead of piling onto a slow store."""
+    global _last
+    ttl = settings.HEALTH_CACHE_SECONDS
+    last = _last
+    if last is not None and time.monotonic() - last[0] < ttl:
+        return last[1], last[2]
+    if not _lock.acquire(blocking=last is None):
+        return last[1], last[2]  # type: ignore[index]  # (blocking when there is no result yet)
+    try:
+        database, cache_state = _timed(_db_check), _timed(_cache_check)
+        _last = (time.monotonic(), database, cache_state)
+        return database, cache_state
+    finally:
+        _lock.release()
+
+
+def forget() -> None:
+    """Drop the remembered result (tests that break a store on purpose)."""
+    global _last
+    _last = None
+
+
+def health_body() -> tuple[int, dict]:
+    database, cache_state = checks()
+    ok = database["status"] == cache_state["status"] == "connected"
+    body = {
+        "status": "ok" if ok else "degraded",
+        "timestamp": iso(timezone.now()),
+        "uptime": round(time.monotonic() - STARTED, 3),
+        "database": database,
+        "cache": cache_state,
+    }
+    return (200 if ok else 503), body
+
+
+LIVE_BODY = {"status": "ok"}
+_JSON_HEADERS = [
+    ("Content-Type", "application/json"),
+    ("Cache-Control", "no-store"),
+    ("X-Content-Type-Options", "nosniff"),
+]
+_REASONS = {200: "200 OK", 503: "503 Service Unavailable"}
+
+
+def fast_response(environ) -> tuple[str, list, bytes] | None:
+    """The WSGI answer for GET/HEAD /api/health and /api/health/live without Django's request cycle, or None
+    for any other request. Same bodies and statuses as the views below."""
+    path = environ.get("PATH_INFO")
+    if path not in ("/api/health", "/api/health/live") or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+        return None
+    if path == "/api/health/live":
+        status, body = 200, LIVE_BODY
+    else:
+        close_old_connections()  # what request_started/finished would do: drop a broken or expired connection
+        try:
+            status, body = health_body()
+        finally:
+            close_old_connections()
+    data = b"" if environ["REQUEST_METHOD"] == "HEAD" else orjson.dumps(body)
+    return _REASONS[status], [*_JSON_HEADERS, ("Content-Length", str(len(data)))], data
+
+
 class CheckOut(serializers.Serializer):
     status = serializers.ChoiceField(choices=["connected", "error"])
     latencyMs = serializers.FloatField(allow_null=True)
@@ -71,22 +147,14 @@ class _Public(APIView):
 @extend_schema(responses={200: HealthOut, 503: HealthOut}, tags=["health"])
 class HealthView(_Public):
     def get(self, request):
-        database, cache_state = _timed(_db_check), _timed(_cache_check)
-        ok = database["status"] == cache_state["status"] == "connected"
-        body = {
-            "status": "ok" if ok else "degraded",
-            "timestamp": iso(timezone.now()),
-            "uptime": round(time.monotonic() - STARTED, 3),
-            "database": database,
-            "cache": cache_state,
-        }
-        return Response(body, status=200 if ok else 503)
+        status, body = health_body()
+        return Response(body, status=status)
 
 
 @extend_schema(responses=LiveOut, tags=["health"])
 class LiveView(_Public):
     def get(self, request):
-        return Response({"status": "ok"})
+        return Response(LIVE_BODY)
 
 
 @extend_schema(responses={200: ReadyOut, 503: ReadyOut}, tags=["health"])
@@ -94,7 +162,7 @@ class ReadyView(_Public):
     def get(self, request):
         # Not ready when either store is unreachable, so the load balancer and compose stop sending traffic;
         # each check is bounded by the connect/socket timeouts in settings.
-        database, cache_state = _timed(_db_check)["status"], _timed(_cache_check)["status"]
+        database, cache_state = (check["status"] for check in checks())
         ready = database == cache_state == "connected"
         body = {"status": "ready" if ready else "not_ready", "database": database, "cache": cache_state}
         if ready:

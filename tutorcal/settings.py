@@ -370,6 +370,8 @@ REQUEST_LOG_BATCH = env.int("REQUEST_LOG_BATCH", default=500)
 REQUEST_LOG_BUFFER_MAX = env.int("REQUEST_LOG_BUFFER_MAX", default=20000)
 # Tests flush explicitly; servers flush from a background thread.
 REQUEST_LOG_BACKGROUND = env.bool("REQUEST_LOG_BACKGROUND", default=not TESTING)
+# /api/health checks PostgreSQL and Redis at most this often per process (0: on every request; tests).
+HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=0.0 if TESTING else 1.0)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")  # Bearer token for /metrics from outside the internal networks
 METRICS_ALLOWED_NETWORKS = env.list(
     "METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]

@@ -1,6 +1,11 @@
+import io
+import json
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
+
+from tutorcal import health
 
 
 def test_openapi_schema_generates_without_warnings(tmp_path):
@@ -90,3 +95,71 @@ def test_the_json_renderer_writes_utc_millisecond_datetimes_and_lazy_strings():
         "name": "Иван",
     }
     assert "Иван".encode() in body  # UTF-8, not \u escapes, as DRF's compact renderer
+
+
+@pytest.mark.django_db
+def test_health_checks_the_stores_at_most_once_per_cache_window(api, settings, django_assert_num_queries):
+    health.forget()
+    settings.HEALTH_CACHE_SECONDS = 60
+    assert api().get("/api/health").json()["database"]["status"] == "connected"
+    with django_assert_num_queries(0):
+        again = api().get("/api/health")
+    assert again.status_code == 200 and again.json()["status"] == "ok"
+    settings.HEALTH_CACHE_SECONDS = 0
+    with django_assert_num_queries(1):  # the window is over: SELECT 1 again
+        api().get("/api/health")
+
+
+def _wsgi_get(path: str, method: str = "GET"):
+    from tutorcal.wsgi import application
+
+    seen = {}
+
+    def start_response(status, headers):
+        seen["status"], seen["headers"] = status, dict(headers)
+
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "localhost",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": io.StringIO(),
+    }
+    body = b"".join(application(environ, start_response))
+    return seen["status"], seen["headers"], body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wsgi_answers_health_probes_before_django_with_the_views_bodies(api):
+    health.forget()
+    status, headers, body = _wsgi_get("/api/health/live")
+    assert status == "200 OK" and json.loads(body) == api().get("/api/health/live").json()
+    assert headers["Content-Type"] == "application/json" and headers["Content-Length"] == str(len(body))
+    status, headers, body = _wsgi_get("/api/health")
+    fast = json.loads(body)
+    assert status == "200 OK" and fast["status"] == "ok"
+    assert set(fast) == set(api().get("/api/health").json())
+    status, _, body = _wsgi_get("/api/health", "HEAD")
+    assert status == "200 OK" and body == b""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wsgi_health_probe_reports_a_broken_database_as_503(monkeypatch):
+    health.forget()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("db down")
+
+    monkeypatch.setattr(connection, "cursor", broken)
+    status, _, body = _wsgi_get("/api/health")
+    assert status == "503 Service Unavailable"
+    assert json.loads(body)["database"] == {"status": "error", "latencyMs": None}
+
+
+def test_wsgi_passes_every_other_request_to_django():
+    status, _, body = _wsgi_get("/api/health/live/extra")
+    assert status.startswith("404") and json.loads(body)["statusCode"] == 404
