@@ -31,15 +31,21 @@ def ensure_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def start_gunicorn(*, port: int, workers: int, env: dict) -> subprocess.Popen:
-    """gunicorn on 127.0.0.1:`port` with `env`, returned once /api/health/live answers 200."""
+def start_gunicorn(
+    *, port: int, workers: int, env: dict, cwd: Path = ROOT, extra_args: tuple[str, ...] = (), tries: int = 100
+) -> subprocess.Popen:
+    """gunicorn on 127.0.0.1:`port` with `env`, returned once /api/health/live answers 200. `cwd` is the tree it
+    serves (another checkout of the project: the same venv's gunicorn imports that tree's code); `extra_args` go
+    to gunicorn as they are."""
     proc = subprocess.Popen(  # noqa: S603 - our own venv's gunicorn
         [str(ROOT / ".venv/bin/gunicorn"), "tutorcal.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
-         "--log-level", "warning"],
-        cwd=ROOT,
+         "--log-level", "warning", *extra_args],
+        cwd=cwd,
         env=env,
     )  # fmt: skip
-    for _ in range(100):
+    for _ in range(tries):
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {proc.returncode} before answering")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/api/health/live")

@@ -1,0 +1,513 @@
+"""Hot paths benchmark (issue 18): month views, rosters, health and series creation, before and after, in one run.
+
+One command, from the project root (PostgreSQL on 127.0.0.1 as user postgres, Redis db 5, `wrk` on PATH):
+
+    .venv/bin/python bench/hot_paths.py --base cf47431
+
+measures the base revision (checked out by `git worktree add --detach /tmp/hot_base_<rev> <rev>`, reused when it
+is there) and this tree on the same seed. Without --base only this tree is measured (seeded by its own code).
+
+Options: --base REV; --seconds N (each wrk run, default 10); --workers N (gunicorn sync workers, 4);
+--requests N (single-client and in-process samples per endpoint, after 20 warm-up requests, 200);
+--series N (series creations, 40); --port P (8799); --keep-dbs (leave the tutorcal_hot_* databases).
+
+What it does:
+1. seeds the template database tutorcal_hot_seed, migrated and written by the base tree's code in a subprocess
+   (this script again, `--seed-into URL --tree PATH`; ORM bulk inserts, bench/_hot_seed.py): tutor A with 30
+   students and 2,080 lessons, tutor B with 300 students and 20,800 lessons (~1,700 a month); past lessons done,
+   with attendance, payments, debts and packages; then ANALYZE;
+2. per tree: CREATE DATABASE tutorcal_hot_<before|after|current> TEMPLATE tutorcal_hot_seed, that tree's
+   `manage.py migrate` (its migrations may add columns and backfill), ANALYZE, tokens issued by that tree's code,
+   Redis db 5 flushed and a key prefix of its own, and gunicorn from that tree (sync workers, --worker-tmp-dir
+   /dev/shm, DJANGO_DEBUG=False with real secrets, the Redis cache), then
+   * wrk -t2 -c16 for --seconds: A's month view, a student's month view, A's students, /api/health,
+     /api/health/live and, when the month view carries an ETag, A's month view with If-None-Match (304s);
+     every run is checked first with one request (status, bytes) and fails on errors or wrong statuses;
+   * one keep-alive client, --requests each: month A (and its 304), month B, students B, students A;
+   * POST /api/teachers/me/lessons: weekly 52-lesson series with 3 students (dates in 2040+), --series times;
+   * the RSS of every gunicorn worker after all of that;
+   * in-process (django.test.Client in a subprocess of that tree, Redis flushed first): medians for month A, its
+     304, month B and students B, and SQL queries per request of every endpoint, the first (cold cache) and a
+     repeated one;
+3. prints a table per tree (and before / after / target with --base) and writes the raw results to
+   bench/results/hot_paths-<timestamp>.json (not committed unless asked).
+A full run with --base and the defaults takes about 6 minutes on the 2-vCPU dev box.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from _harness import pct, start_gunicorn
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PYTHON = str((ROOT / ".venv").resolve() / "bin/python")
+PG = "postgres://postgres@127.0.0.1:5432"
+SEED_DB = "tutorcal_hot_seed"
+REDIS_URL = "redis://127.0.0.1:6379/5"
+WARMUP = 20
+
+QUERIED = "month_a month_a_304 month_b student_month students_a students_b health live series_create".split()
+# (label, where in a tree's results, target); targets are (">=" | "<=", value).
+ROWS = [
+    ("teacher month A, req/s (wrk 16 conn)", "http.wrk.month_a.rps", (">=", 350)),
+    ("teacher month A 304, req/s", "http.wrk.month_a_304.rps", None),
+    ("student month, req/s", "http.wrk.student_month.rps", (">=", 400)),
+    ("students list A, req/s", "http.wrk.students_a.rps", (">=", 300)),
+    ("/api/health, req/s", "http.wrk.health.rps", (">=", 1000)),
+    ("/api/health/live, req/s", "http.wrk.live.rps", (">=", 2000)),
+    ("month A single client, median ms", "http.single.month_a.median_ms", None),
+    ("month A single client, p95 ms", "http.single.month_a.p95_ms", None),
+    ("month A 304 single client, median ms", "http.single.month_a_304.median_ms", None),
+    ("month B single client, median ms", "http.single.month_b.median_ms", ("<=", 40)),
+    ("month B single client, p95 ms", "http.single.month_b.p95_ms", None),
+    ("students list B single client, median ms", "http.single.students_b.median_ms", ("<=", 25)),
+    ("students list A single client, median ms", "http.single.students_a.median_ms", None),
+    ("series create (52 × 3), median ms", "http.series.median_ms", ("<=", 30)),
+    ("series create (52 × 3), p95 ms", "http.series.p95_ms", None),
+    ("in-process month A, median ms", "inprocess.timed.month_a", ("<=", 5)),
+    ("in-process month A 304, median ms", "inprocess.timed.month_a_304", ("<=", 2)),
+    ("in-process month B, median ms", "inprocess.timed.month_b", None),
+    ("in-process students list B, median ms", "inprocess.timed.students_b", None),
+    *[(f"SQL queries {name} (repeat / first)", f"inprocess.queries.{name}", None) for name in QUERIED],
+    ("gunicorn worker RSS max, MB", "rss.max_mb", ("<=", 120)),
+    ("gunicorn worker RSS mean, MB", "rss.mean_mb", None),
+    ("month A lessons / bytes", "http.probe.month_a.size", None),
+    ("month B lessons / bytes", "http.probe.month_b.size", None),
+    ("load average (1 min) start / end", "load", None),
+]
+
+
+# ------------------------------------------------------------------------------------------------ the children
+
+
+def setup_tree(tree: str, db_url: str) -> None:
+    """Django of `tree` (first on sys.path) against `db_url`; refuses to run another tree's code."""
+    os.environ["DATABASE_URL"] = db_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tutorcal.settings")
+    sys.path.insert(0, tree)
+    os.chdir(tree)
+    import django
+
+    django.setup()
+    import tutorcal
+
+    if not Path(tutorcal.__file__).resolve().is_relative_to(Path(tree).resolve()):
+        raise SystemExit(f"imported {tutorcal.__file__}, not the tree {tree}")
+
+
+def child_seed(args) -> dict:
+    from _hot_seed import seed
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    return seed()
+
+
+def child_prepare(args) -> dict:
+    from _hot_seed import prepare
+
+    return prepare()
+
+
+def child_inprocess(args) -> dict:
+    """Timed medians and SQL query counts with django.test.Client (no network, no gunicorn)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    spec = json.loads(Path(args.spec).read_text())
+    eps, n = spec["endpoints"], spec["requests"]
+    reads = {name: ep for name, ep in eps.items() if name != "series"}
+
+    def call(ep, inm=None, body=None):
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {ep['token']}") if ep["token"] else Client()
+        if body is not None:
+            return client.post(ep["path"], data=json.dumps(body), content_type="application/json")
+        return client.get(ep["path"], **({"HTTP_IF_NONE_MATCH": inm} if inm else {}))
+
+    def counted(ep, expect, **kw):
+        with CaptureQueriesContext(connection) as ctx:
+            response = call(ep, **kw)
+        if response.status_code != expect:
+            raise SystemExit(f"in-process {ep['path']}: {response.status_code} {response.content[:300]!r}")
+        return len(ctx.captured_queries), response
+
+    queries, timed = {}, {}
+    first = {name: counted(ep, 200) for name, ep in reads.items()}  # cold cache: Redis was flushed
+    etag = first["month_a"][1].get("ETag")
+    for name, ep in reads.items():
+        queries[name] = [counted(ep, 200)[0], first[name][0]]
+    if etag:
+        queries["month_a_304"] = [counted(eps["month_a"], 304, inm=etag)[0]] * 2
+    body = spec["seriesBody"]
+    queries["series_create"] = [counted(eps["series"], 201, body=body)[0]] * 2
+    plan = [("month_a", eps["month_a"], None, 200), ("month_b", eps["month_b"], None, 200)]
+    plan += [("students_b", eps["students_b"], None, 200)]
+    if etag:
+        plan.append(("month_a_304", eps["month_a"], etag, 304))
+    for name, ep, inm, expect in plan:
+        samples = []
+        for i in range(WARMUP + n):
+            t0 = time.perf_counter()
+            response = call(ep, inm=inm)
+            if i >= WARMUP:
+                samples.append((time.perf_counter() - t0) * 1000)
+            assert response.status_code == expect, (name, response.status_code)
+        timed[name] = round(statistics.median(samples), 2)
+    return {"etag": etag, "queries": queries, "timed": timed}
+
+
+# ------------------------------------------------------------------------------------------------ HTTP clients
+
+
+def fetch(conn, ep, inm=None, body=None):
+    headers = {"Accept": "application/json"}
+    if ep["token"]:
+        headers["Authorization"] = f"Bearer {ep['token']}"
+    if inm:
+        headers["If-None-Match"] = inm
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    conn.request("POST" if body is not None else "GET", ep["path"], body=body and json.dumps(body), headers=headers)
+    response = conn.getresponse()
+    return response.status, response.getheader("ETag"), response.read()
+
+
+def probe(port, ep, *, inm=None, expect=200) -> dict:
+    status, etag, data = fetch(http.client.HTTPConnection("127.0.0.1", port, timeout=60), ep, inm=inm)
+    if status != expect:
+        raise SystemExit(f"{ep['path']} answered {status} (expected {expect}): {data[:300]!r}")
+    items = len(json.loads(data)) if data[:1] == b"[" else None
+    return {"status": status, "bytes": len(data), "etag": etag, "items": items, "size": f"{items} / {len(data)}"}
+
+
+def single_client(port, ep, n, *, inm=None, expect=200) -> dict:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    samples = []
+    for i in range(WARMUP + n):
+        t0 = time.perf_counter()
+        status, _, data = fetch(conn, ep, inm=inm)
+        if status != expect:
+            raise SystemExit(f"{ep['path']} answered {status} (expected {expect}): {data[:300]!r}")
+        if i >= WARMUP:
+            samples.append((time.perf_counter() - t0) * 1000)
+    return {"n": n, "median_ms": round(statistics.median(samples), 2), "p95_ms": round(pct(samples, 0.95), 2)}
+
+
+UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "us": 0.001, "ms": 1, "s": 1000}
+
+
+def wrk(port, ep, seconds, *, inm=None, body_bytes=0) -> dict:
+    """wrk -t2 -c16; fails on socket errors, non-2xx/3xx answers, or bytes per answer that do not fit the body
+    (a 304 run that got 200s reads whole bodies)."""
+    headers = {"Authorization": f"Bearer {ep['token']}"} if ep["token"] else {}
+    if inm:
+        headers["If-None-Match"] = inm
+    cmd = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency"]
+    for key, value in headers.items():
+        cmd += ["-H", f"{key}: {value}"]
+    out = subprocess.run([*cmd, f"http://127.0.0.1:{port}{ep['path']}"], capture_output=True, text=True, check=True)
+    text = out.stdout
+    done = re.search(r"(\d+) requests in [\d.]+\w+, ([\d.]+)(\w+) read", text)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    if not (done and rps):
+        raise SystemExit(f"unreadable wrk output for {ep['path']}:\n{text}{out.stderr}")
+    requests, read = int(done[1]), float(done[2]) * UNITS[done[3]]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    per = read / max(requests, 1)
+    fits = per < 1024 + body_bytes / 2 if inm else per >= body_bytes
+    if bad or sock or not requests or not fits:
+        raise SystemExit(f"wrk {ep['path']} (If-None-Match: {inm}): errors or wrong answers, {per:.0f} B each:\n{text}")
+    latency = {q: float(v) * UNITS[u] for q, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)$", text, re.M)}
+    return {"rps": float(rps[1]), "requests": requests, "bytes_per_response": round(per),
+            "p50_ms": latency.get("50"), "p99_ms": latency.get("99")}  # fmt: skip
+
+
+def series_body(i: int, student_ids: list[str]) -> dict:
+    start = datetime(2040, 1, 2, 6, 0, tzinfo=UTC) + timedelta(hours=i % 12, days=7 * (i // 12))
+    return {
+        "startAt": start.isoformat().replace("+00:00", "Z"),
+        "durationMinutes": 60,
+        "priceRub": 1200,
+        "studentIds": [student_ids[(i + k) % len(student_ids)] for k in range(3)],
+        "recurrence": {"frequency": "weekly", "count": 52},
+    }
+
+
+def create_series(port, ep, student_ids, n) -> dict:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    samples = []
+    for i in [10_000, *range(n)]:  # the first one warms up
+        t0 = time.perf_counter()
+        status, _, data = fetch(conn, ep, body=series_body(i, student_ids))
+        if status != 201:
+            raise SystemExit(f"series creation answered {status}: {data[:300]!r}")
+        if i != 10_000:
+            samples.append((time.perf_counter() - t0) * 1000)
+    return {"n": n, "median_ms": round(statistics.median(samples), 2), "p95_ms": round(pct(samples, 0.95), 2)}
+
+
+def measure_http(args, eps, student_ids) -> dict:
+    port = args.port
+    probes = {name: probe(port, ep) for name, ep in eps.items() if name != "series"}
+    etag = probes["month_a"]["etag"]
+    if etag:
+        probes["month_a_304"] = probe(port, eps["month_a"], inm=etag, expect=304)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    for name in probes:  # every worker has served every read before the clock starts
+        for _ in range(2 * args.workers):
+            fetch(conn, eps[name.removesuffix("_304")], inm=etag if name.endswith("_304") else None)
+    out = {"etag": etag, "probe": probes, "wrk": {}, "single": {}}
+    for name in ("month_a", "student_month", "students_a", "health", "live"):
+        out["wrk"][name] = wrk(port, eps[name], args.seconds, body_bytes=probes[name]["bytes"])
+    if etag:
+        out["wrk"]["month_a_304"] = wrk(
+            port, eps["month_a"], args.seconds, inm=etag, body_bytes=probes["month_a"]["bytes"]
+        )
+    for name in ("month_a", "month_b", "students_b", "students_a"):
+        out["single"][name] = single_client(port, eps[name], args.requests)
+    if etag:
+        out["single"]["month_a_304"] = single_client(port, eps["month_a"], args.requests, inm=etag, expect=304)
+    out["series"] = create_series(port, eps["series"], student_ids, args.series)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ orchestration
+
+
+def psql(sql: str, db: str = "postgres") -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/{db}", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def flush_redis() -> None:
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def git(tree: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=tree, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def base_tree(rev: str) -> Path:
+    """A detached worktree of `rev` in /tmp (reused; moved to `rev` if it was left elsewhere)."""
+    commit = git(ROOT, "rev-parse", "--verify", f"{rev}^{{commit}}")
+    path = Path("/tmp/hot_base_" + re.sub(r"[^\w.-]", "_", rev))
+    if not path.exists():
+        git(ROOT, "worktree", "add", "--detach", str(path), commit)
+    elif git(path, "rev-parse", "HEAD") != commit:
+        git(path, "checkout", "--detach", commit)
+    return path
+
+
+def tree_env(db: str, label: str, run_secrets: dict) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DJANGO_SETTINGS_MODULE")}
+    env.update(run_secrets)
+    env.update(
+        DATABASE_URL=f"{PG}/{db}",
+        REDIS_URL=REDIS_URL,
+        CACHE_KEY_PREFIX=f"tutorcal_hot_{label}",
+        CHANNEL_PREFIX=f"tutorcal_hot_{label}",
+        DJANGO_DEBUG="False",
+        DJANGO_TESTING="0",
+        SECURE_SSL_REDIRECT="False",
+        DJANGO_SETTINGS_MODULE="tutorcal.settings",
+        PYTHONWARNINGS="ignore:No directory at",  # whitenoise: a dev checkout has no collected STATIC_ROOT
+    )
+    return env
+
+
+def run_child(mode: str, tree: Path, env: dict, spec: dict | None = None) -> dict:
+    """This script again, with `tree`'s code (cwd and first on sys.path); its answer comes back through a file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out, spec_file = Path(tmp, "out.json"), Path(tmp, "spec.json")
+        spec_file.write_text(json.dumps(spec or {}))
+        cmd = [PYTHON, str(Path(__file__).resolve()), f"--{mode}", env["DATABASE_URL"], "--tree", str(tree)]
+        cmd += ["--out", str(out), "--spec", str(spec_file)]
+        subprocess.run(cmd, cwd=tree, env={**env, "DB_STATEMENT_TIMEOUT_MS": "0"}, check=True)
+        return json.loads(out.read_text())
+
+
+def worker_rss(master: int, tree: Path) -> dict:
+    pids = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    rss = []
+    for pid in pids:
+        if Path(os.readlink(f"/proc/{pid}/cwd")).resolve() != tree.resolve():
+            raise SystemExit(f"gunicorn worker {pid} does not run in {tree}")
+        status = Path(f"/proc/{pid}/status").read_text()
+        rss.append(int(re.search(r"VmRSS:\s+(\d+) kB", status)[1]) / 1024)
+    rss = [round(x, 1) for x in rss]
+    return {"workers_mb": rss, "max_mb": max(rss), "mean_mb": round(statistics.mean(rss), 1)}
+
+
+def endpoints(month: str, prep: dict) -> dict:
+    a, b, student = prep["tokenA"], prep["tokenB"], prep["tokenStudent"]
+    return {
+        "month_a": {"path": f"/api/teachers/me/lessons?{month}", "token": a},
+        "month_b": {"path": f"/api/teachers/me/lessons?{month}", "token": b},
+        "student_month": {"path": f"/api/students/me/lessons?{month}", "token": student},
+        "students_a": {"path": "/api/teachers/me/students", "token": a},
+        "students_b": {"path": "/api/teachers/me/students", "token": b},
+        "health": {"path": "/api/health", "token": None},
+        "live": {"path": "/api/health/live", "token": None},
+        "series": {"path": "/api/teachers/me/lessons", "token": a},
+    }
+
+
+def measure_tree(label: str, tree: Path, args, run_secrets: dict, month: str) -> dict:
+    db = f"tutorcal_hot_{label}"
+    print(f"== {label}: {tree} ({git(tree, 'rev-parse', '--short', 'HEAD')})", flush=True)
+    result = {"tree": str(tree), "rev": git(tree, "rev-parse", "HEAD"), "load": [os.getloadavg()[0]]}
+    psql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    psql(f'CREATE DATABASE "{db}" TEMPLATE "{SEED_DB}"')
+    env = tree_env(db, label, run_secrets)
+    t0 = time.perf_counter()
+    migrate = [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"]
+    subprocess.run(migrate, cwd=tree, env={**env, "DB_STATEMENT_TIMEOUT_MS": "0"}, check=True)
+    psql("ANALYZE", db)
+    result["migrate_s"] = round(time.perf_counter() - t0, 1)
+    prep = run_child("prepare", tree, env)
+    eps = endpoints(month, prep)
+    flush_redis()
+    gunicorn_args = ("-k", "sync", "--worker-tmp-dir", "/dev/shm")
+    server = start_gunicorn(
+        port=args.port, workers=args.workers, env=env, cwd=tree, extra_args=gunicorn_args, tries=300
+    )
+    try:
+        result["http"] = measure_http(args, eps, prep["studentIdsA"])
+        result["rss"] = worker_rss(server.pid, tree)
+    finally:
+        server.terminate()
+        server.wait(30)
+    flush_redis()
+    spec = {"endpoints": eps, "requests": args.requests, "seriesBody": series_body(20_000, prep["studentIdsA"])}
+    result["inprocess"] = run_child("inprocess", tree, env, spec)
+    result["load"].append(os.getloadavg()[0])
+    print(table([label], {label: result}), flush=True)
+    return result
+
+
+def lookup(result: dict, key: str):
+    value = result
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def cell(value, target) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return " / ".join(cell(x, None) for x in value) if value[:1] != value[1:] else cell(value[0], None)
+    if isinstance(value, str):
+        return value
+    text = f"{value:.0f}" if isinstance(value, int) or value >= 100 else f"{value:.1f}"
+    if target:
+        ok = value >= target[1] if target[0] == ">=" else value <= target[1]
+        text += " ✔" if ok else " ✘"
+    return text
+
+
+def table(labels: list[str], results: dict) -> str:
+    names = {"before": "before", "after": "after", "current": "this tree"}
+    lines = ["| measure | " + " | ".join(names[x] for x in labels) + " | target |"]
+    lines.append("|---" * (len(labels) + 2) + "|")
+    for label, key, target in ROWS:
+        cells = [cell(lookup(results[x], key), target) for x in labels]
+        goal = f"{target[0].replace('>=', '≥').replace('<=', '≤')} {target[1]:,}" if target else ""
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {goal} |")
+    return "\n".join(lines)
+
+
+def main(args) -> None:
+    started, load = time.perf_counter(), os.getloadavg()
+    try:
+        http.client.HTTPConnection("127.0.0.1", args.port, timeout=1).connect()
+        raise SystemExit(f"something already listens on port {args.port}: pass --port")
+    except OSError:
+        pass
+    trees = [("before", base_tree(args.base)), ("after", ROOT)] if args.base else [("current", ROOT)]
+    run_secrets = {
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
+        "JWT_SECRET": secrets.token_urlsafe(48),
+        "BOT_ADMIN_SECRET": secrets.token_urlsafe(24),
+        "TELEGRAM_WEBHOOK_SECRET": secrets.token_urlsafe(24),
+    }
+    psql(f'DROP DATABASE IF EXISTS "{SEED_DB}" WITH (FORCE)')
+    psql(f'CREATE DATABASE "{SEED_DB}"')
+    seed_tree = trees[0][1]
+    print(f"seeding {SEED_DB} with {seed_tree} …", flush=True)
+    seed = run_child("seed-into", seed_tree, tree_env(SEED_DB, "seed", run_secrets))
+    print(f"seeded: {json.dumps(seed, ensure_ascii=False)}", flush=True)
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    month = "from={}&to={}".format(*(x.strftime("%Y-%m-%dT%H:%M:%SZ") for x in (today, today + timedelta(days=30))))
+    results = {label: measure_tree(label, tree, args, run_secrets, month) for label, tree in trees}
+    if args.base:
+        print("\n## before / after\n")
+        print(table(["before", "after"], results))
+    record = {
+        "args": vars(args),
+        "started": datetime.now(UTC).isoformat(),
+        "seconds": round(time.perf_counter() - started, 1),
+        "loadavg": {"start": load, "end": os.getloadavg()},
+        "dirty": bool(git(ROOT, "status", "--porcelain")),
+        "month": month,
+        "seed": seed,
+        "trees": results,
+    }
+    out_dir = HERE / "results"
+    out_dir.mkdir(exist_ok=True)
+    path = out_dir / f"hot_paths-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(record, indent=2, ensure_ascii=False))
+    if not args.keep_dbs:
+        for db in [SEED_DB, *(f"tutorcal_hot_{label}" for label, _ in trees)]:
+            psql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    took, end = record["seconds"], os.getloadavg()[0]
+    print(f"\nwrote {path.relative_to(ROOT)}; whole run {took:.0f} s, load {load[0]:.2f} → {end:.2f}")
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--base", help="git revision measured as 'before' (e.g. cf47431)")
+    parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--requests", type=int, default=200, help="single-client / in-process samples")
+    parser.add_argument("--series", type=int, default=40, help="series creations")
+    parser.add_argument("--port", type=int, default=8799)
+    parser.add_argument("--keep-dbs", action="store_true", help="leave the tutorcal_hot_* databases")
+    for internal in ("--seed-into", "--prepare", "--inprocess"):  # the children: DATABASE_URL
+        parser.add_argument(internal, metavar="URL", help=argparse.SUPPRESS)
+    for internal in ("--tree", "--out", "--spec"):
+        parser.add_argument(internal, help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    ARGS = parse_args()
+    CHILDREN = {"seed_into": child_seed, "prepare": child_prepare, "inprocess": child_inprocess}
+    mode = next((name for name in CHILDREN if getattr(ARGS, name)), None)
+    if mode is None:
+        main(ARGS)
+    else:
+        setup_tree(ARGS.tree, getattr(ARGS, mode))
+        Path(ARGS.out).write_text(json.dumps(CHILDREN[mode](ARGS)))
