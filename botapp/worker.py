@@ -17,6 +17,7 @@ cache as well), and record each outcome:
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import os
 import socket
@@ -193,6 +194,13 @@ class Worker:
                 stats.jobs.append(name)
             except Exception:
                 logger.exception("periodic job %s failed", name)
+        # Every tick on every worker (it is idempotent and cheap): the view cache's stamps stay one row each.
+        if "compact_view_stamps" in get_commands():
+            try:
+                call_command("compact_view_stamps", stdout=io.StringIO())
+                stats.jobs.append("compact_view_stamps")
+            except Exception:
+                logger.exception("periodic job compact_view_stamps failed")
         today = timezone.now().date().isoformat()
         self.run_daily("prune_outbox", today, outbox.outbox_prune, stats)
         # Daily housekeeping commands of other apps, when installed (botapp does not import them).

@@ -236,3 +236,20 @@ class WaitlistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student_id} waiting for {self.lesson_id}"
+
+
+class ViewStamp(models.Model):
+    """One row per write that changed what a profile's cached views show (teacher calendar, students list,
+    student calendar). Written by PostgreSQL triggers (migration 0007) in the writing transaction, so no write
+    path can forget it; `(count, max id)` of a profile's rows is its view version (lessons.selectors.stamps).
+    Append-only, so concurrent writers never wait on each other; the worker compacts it (services.stamps)."""
+
+    id = models.BigAutoField(primary_key=True)
+    profile_id = models.UUIDField()
+
+    class Meta:
+        db_table = "view_stamps"
+        indexes = [models.Index(fields=["profile_id", "id"], name="view_stamp_profile_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.profile_id}@{self.id}"

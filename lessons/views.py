@@ -15,6 +15,7 @@ from accounts.idempotency import idempotent
 from accounts.permissions import IsTeacher
 from lessons.selectors.calendar import teacher_lesson_detail, teacher_lesson_dict, teacher_lesson_dicts
 from lessons.selectors.series import lesson_series_list
+from lessons.selectors.stamps import profile_stamp
 from lessons.selectors.subjects import subject_json, subjects_active, subjects_archived
 from lessons.services.completion import lesson_complete
 from lessons.services.lesson_students import (
@@ -27,8 +28,9 @@ from lessons.services.lessons import lesson_create, lesson_delete, lesson_update
 from lessons.services.series import SeriesResult
 from lessons.services.subjects import subject_create, subject_delete, subject_restore, subject_update
 from tutorcal.errors import DomainError, parse_uuid
-from tutorcal.openapi import SuccessOut, errors
+from tutorcal.openapi import IF_NONE_MATCH, NOT_MODIFIED, SuccessOut, errors
 from tutorcal.timeutil import iso, parse_moment, range_bounds
+from tutorcal.viewcache import cached_json
 
 from . import output as o
 from . import serializers as s
@@ -152,9 +154,10 @@ class LessonsView(TeacherView):
             OpenApiParameter("subjectId", str, required=False),
             OpenApiParameter("studentId", str, required=False),
             OpenApiParameter("status", str, enum=s.STATUS, required=False),
+            IF_NONE_MATCH,
         ],
         operation_id="teachers_me_lessons_list",
-        responses=o.TeacherLessonOut(many=True),
+        responses={200: o.TeacherLessonOut(many=True), **NOT_MODIFIED},
     )
     def get(self, request):
         query = s.LessonListQuerySerializer(data=request.query_params)
@@ -163,15 +166,16 @@ class LessonsView(TeacherView):
         start, end = range_bounds(
             parse_instant(q["from"], "from"), parse_instant(q["to"], "to"), zone=self.zone, now=timezone.now()
         )
-        lessons = teacher_lesson_dicts(
-            teacher_id=self.teacher.id,
-            start=start,
-            end=end,
-            subject_id=q.get("subject_id"),
-            student_id=q.get("student_id"),
-            status=q.get("status"),
+        filters = {"start": start, "end": end, **{k: q.get(k) for k in ("subject_id", "student_id", "status")}}
+        teacher_id = self.teacher.id
+        return cached_json(
+            request,
+            scope="teacher-lessons",
+            profile_id=teacher_id,
+            stamp=profile_stamp(teacher_id),  # before the read: what is cached under it is at least this new
+            params=tuple(sorted(filters.items())),
+            render=lambda: (teacher_lesson_dicts(teacher_id=teacher_id, **filters), None),
         )
-        return Response(lessons)
 
     @extend_schema(request=s.LessonCreateSerializer, responses={201: o.LessonOrSeriesOut, **errors(404, 409)})
     @idempotent

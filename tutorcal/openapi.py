@@ -28,6 +28,17 @@ def errors(*codes: int, description: str = "") -> dict:
     return {code: OpenApiResponse(ErrorSerializer, description=description) for code in codes}
 
 
+# Views answered by tutorcal.viewcache: an ETag on every 200, 304 (no body) when If-None-Match names it.
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="the ETag of a body the client holds: 304 with no body while it is still current",
+)
+NOT_MODIFIED = {304: OpenApiResponse(description="Not modified: the body named by If-None-Match is current")}
+
+
 class AutoSchema(SpectacularAutoSchema):
     def _implied_error_codes(self) -> set[int]:
         view = self.view

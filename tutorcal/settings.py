@@ -370,6 +370,11 @@ REQUEST_LOG_BATCH = env.int("REQUEST_LOG_BATCH", default=500)
 REQUEST_LOG_BUFFER_MAX = env.int("REQUEST_LOG_BUFFER_MAX", default=20000)
 # Tests flush explicitly; servers flush from a background thread.
 REQUEST_LOG_BACKGROUND = env.bool("REQUEST_LOG_BACKGROUND", default=not TESTING)
+# Rendered views cached per profile under its stamp (tutorcal/viewcache.py): lifetime, and in tests a
+# re-render on every hit that fails when the cached body is stale. RELEASE names the deployed build.
+VIEW_CACHE_SECONDS = env.int("VIEW_CACHE_SECONDS", default=86400)
+VIEW_CACHE_VERIFY = env.bool("VIEW_CACHE_VERIFY", default=TESTING)
+RELEASE = env.str("RELEASE", default="dev")
 # /api/health checks PostgreSQL and Redis at most this often per process (0: on every request; tests).
 HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=0.0 if TESTING else 1.0)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")  # Bearer token for /metrics from outside the internal networks

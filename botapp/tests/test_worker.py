@@ -9,11 +9,13 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection  # noqa: F401 - read by the skipif conditions
 from django.utils import timezone
 
 from botapp.models import EventType, Outbox, PeriodicJobRun, UserNotificationSettings
 from botapp.services import outbox, producers, welcomes
 from botapp.worker import BACKOFF_SECONDS, IterationStats
+from lessons.models import Lesson, ViewStamp
 
 from .conftest import notifications_on
 
@@ -240,6 +242,16 @@ def test_the_daily_purge_of_archived_links_is_called(worker, fake_tg):
     stats = worker().run_once(periodic=True)
     assert "purge_archived" in stats.jobs
     assert PeriodicJobRun.objects.filter(job="purge_archived").count() == 1
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="view stamps are kept by PostgreSQL triggers")
+def test_every_periodic_tick_compacts_the_view_stamps_to_one_row_per_profile(worker, fake_tg, tutor):
+    for minutes in (30, 45, 60):
+        Lesson.objects.create(teacher=tutor.profile, start_at=timezone.now(), duration_minutes=minutes)
+    assert ViewStamp.objects.filter(profile_id=tutor.id).count() == 3
+    stats = worker().run_once(periodic=True)
+    assert "compact_view_stamps" in stats.jobs
+    assert ViewStamp.objects.filter(profile_id=tutor.id).count() == 1
 
 
 def test_pruning_deletes_old_sent_rows_only(tutor):

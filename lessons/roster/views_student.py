@@ -17,12 +17,14 @@ from lessons.roster.selectors.student_teachers import (
 )
 from lessons.roster.services.invitations import fallback_url, invite_url
 from lessons.selectors.progress import student_stats
+from lessons.selectors.stamps import profile_stamp
 from lessons.selectors.stats import zone_of
 from lessons.selectors.student_lessons import student_lesson_detail, student_lesson_dicts
 from lessons.services.student_lessons import student_lesson_cancel, student_lesson_update
 from tutorcal.errors import parse_uuid
-from tutorcal.openapi import errors
+from tutorcal.openapi import IF_NONE_MATCH, NOT_MODIFIED, errors
 from tutorcal.timeutil import iso
+from tutorcal.viewcache import cached_json
 
 from . import output as o
 from . import serializers as s
@@ -92,20 +94,30 @@ class TeacherDetailView(StudentView):
         return Response(student_teacher_detail(student_id=request.profile.id, link=link))
 
 
-@extend_schema(tags=TAGS, parameters=[s.LessonRangeQuerySerializer], responses=o.StudentLessonOut(many=True))
+@extend_schema(
+    tags=TAGS,
+    parameters=[s.LessonRangeQuerySerializer, IF_NONE_MATCH],
+    responses={200: o.StudentLessonOut(many=True), **NOT_MODIFIED},
+)
 class LessonsView(StudentView):
     @extend_schema(operation_id="students_me_lessons_list")
     def get(self, request):
         q = s.validated(s.LessonRangeQuerySerializer, request.query_params, zone=zone_of(request.user))
-        return Response(
-            student_lesson_dicts(
-                student_id=request.profile.id,
-                start=q["start"],
-                end=q["end"],
-                subject_id=q.get("subjectId"),
-                teacher_id=q.get("teacherId"),
-                status=q.get("status"),
-            )
+        student_id = request.profile.id
+        filters = {
+            "start": q["start"],
+            "end": q["end"],
+            "subject_id": q.get("subjectId"),
+            "teacher_id": q.get("teacherId"),
+            "status": q.get("status"),
+        }
+        return cached_json(
+            request,
+            scope="student-lessons",
+            profile_id=student_id,
+            stamp=profile_stamp(student_id),
+            params=tuple(sorted(filters.items())),
+            render=lambda: (student_lesson_dicts(student_id=student_id, **filters), None),
         )
 
 

@@ -1,6 +1,7 @@
 """Teacher API, people part (/api/teachers/me, /me/invite-link, /me/students/…): reference §2.1 and §2.3.
 Every query is scoped by request.profile (the authenticated TeacherProfile)."""
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -14,6 +15,7 @@ from lessons.roster.selectors.teacher_students import (
     teacher_archived_students,
     teacher_student_card_stats,
     teacher_student_cards,
+    teacher_student_cards_valid_until,
     teacher_student_detail,
     teacher_student_detailed_stats,
     teacher_student_lessons,
@@ -22,10 +24,12 @@ from lessons.roster.services.invitations import fallback_url, invitation_create,
 from lessons.roster.services.links import link_archive, link_custom_fields_update, link_restore
 from lessons.roster.services.parents import parent_relation_notifications_set
 from lessons.selectors.debts import teacher_student_debt
+from lessons.selectors.stamps import profile_stamp
 from lessons.selectors.stats import zone_of
 from tutorcal.errors import parse_uuid
-from tutorcal.openapi import SuccessOut, errors
+from tutorcal.openapi import IF_NONE_MATCH, NOT_MODIFIED, SuccessOut, errors
 from tutorcal.timeutil import iso
+from tutorcal.viewcache import cached_json
 
 from . import output as o
 from . import serializers as s
@@ -76,11 +80,20 @@ class InviteLinkView(TeacherView):
         return Response({"referralCode": code, "inviteUrl": invite_url(code), "fallbackUrl": fallback_url(code)})
 
 
-@extend_schema(tags=TAGS, responses=o.StudentCardsOut)
+@extend_schema(tags=TAGS, parameters=[IF_NONE_MATCH], responses={200: o.StudentCardsOut, **NOT_MODIFIED})
 class StudentsView(TeacherView):
     @extend_schema(operation_id="teachers_me_students_list")
     def get(self, request):
-        return Response(teacher_student_cards(teacher_id=request.profile.id))
+        teacher_id = request.profile.id
+
+        def render():
+            until = teacher_student_cards_valid_until(teacher_id=teacher_id, now=timezone.now())
+            return teacher_student_cards(teacher_id=teacher_id), until
+
+        stamp = profile_stamp(teacher_id)
+        return cached_json(
+            request, scope="teacher-students", profile_id=teacher_id, stamp=stamp, params=(), render=render
+        )
 
 
 @extend_schema(tags=TAGS, responses=o.ArchivedStudentOut(many=True))

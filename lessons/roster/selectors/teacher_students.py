@@ -8,15 +8,17 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Count, Max, Min, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import (
     RESTORE_DAYS,
     ParentStudentRelation,
+    TeacherProfile,
     TeacherStudentLink,
 )
+from lessons.models import Lesson
 from lessons.selectors.debts import DEBT_Q, agg_debt_json, debt_lessons
 from lessons.selectors.stats import (
     DEFAULT_COLOR,
@@ -29,6 +31,7 @@ from lessons.selectors.stats import (
     teacher_rows,
     user_info,
 )
+from subscriptions.models import Subscription
 from subscriptions.selectors import active_subscription, subscription_json, subscriptions_by_student
 from tutorcal.timeutil import iso
 
@@ -104,6 +107,20 @@ def teacher_student_cards(*, teacher_id: uuid.UUID) -> dict:
         for link in links
     ]
     return {"students": students, "archivedCount": archived_count}
+
+
+def teacher_student_cards_valid_until(*, teacher_id: uuid.UUID, now: datetime) -> datetime | None:
+    """The first moment after `now` at which the cards change with time alone (no write): a lesson of the
+    teacher starts (it becomes someone's last lesson; the next one moves on) or a package expires. One query."""
+
+    def first(qs, field):
+        return Subquery(qs.order_by(field).values(field)[:1])
+
+    lesson = first(Lesson.objects.filter(teacher_id=teacher_id, start_at__gt=now), "start_at")
+    package = first(Subscription.objects.filter(teacher_id=teacher_id, expires_at__gt=now), "expires_at")
+    moments = TeacherProfile.objects.filter(id=teacher_id).values_list(lesson, package).first() or ()
+    found = [m for m in moments if m is not None]
+    return min(found) if found else None
 
 
 def teacher_archived_students(*, teacher_id: uuid.UUID, now: datetime | None = None) -> list[dict]:
