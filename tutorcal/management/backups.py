@@ -191,7 +191,18 @@ def _pg_drop_everything(settings_dict: dict) -> None:
             conn.execute(
                 sql.SQL("DROP {} IF EXISTS {} CASCADE").format(sql.SQL(PG_RELKINDS[kind]), sql.Identifier(schema, name))
             )
+        # Our own functions too (the view-stamp triggers' bodies): the dump re-creates them.
+        for (signature,) in conn.execute(_PG_FUNCTIONS_SQL).fetchall():
+            conn.execute(sql.SQL("DROP FUNCTION IF EXISTS {} CASCADE").format(sql.SQL(signature)))
         conn.commit()
+
+
+_PG_FUNCTIONS_SQL = """
+    SELECT p.oid::regprocedure::text
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%%'
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+"""
 
 
 # --- SQLite plumbing -----------------------------------------------------------------------------------------
