@@ -1,14 +1,17 @@
-"""The teacher's calendar. The lesson list is the hot path: plain `.values()` rows turned into the contract's
-TeacherLesson dicts in a constant number of queries (lessons, their students, the overlap window)."""
+"""The teacher's calendar. The lesson list is the hot path: on PostgreSQL the database renders the TeacherLesson
+JSON (calendar_pg); elsewhere plain `.values()` rows are turned into the same dicts. Either way a constant number
+of queries (lessons with their students, the overlap window, the waitlists when a lesson has a capacity)."""
 
 from __future__ import annotations
 
 import bisect
 from datetime import UTC, datetime, timedelta
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from lessons.models import Lesson, LessonSeries, LessonStudent
+from lessons.selectors.calendar_pg import lesson_rows
 from lessons.selectors.waitlist import waitlist_json
 
 # Lessons longer than this are rejected on input, so an overlap search only needs this much look-behind.
@@ -64,10 +67,11 @@ def _s(value) -> str | None:
     return None if value is None else str(value)
 
 
-def _iso(value: datetime | None) -> str | None:
-    """Same output as tutorcal.timeutil.iso ("2025-01-15T10:00:00.000Z"), ~10x faster (C isoformat)."""
-    if value is None:
-        return None
+def _iso(value: datetime | str | None) -> str | None:
+    """Same output as tutorcal.timeutil.iso ("2025-01-15T10:00:00.000Z"), ~10x faster (C isoformat). Text is
+    already in that format (PostgreSQL formatted it: calendar_pg)."""
+    if value is None or isinstance(value, str):
+        return value
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
     return value.isoformat(timespec="milliseconds")[:23] + "Z"
@@ -129,10 +133,11 @@ def _conflict_index(teacher_id, lessons: list[dict], *, window: tuple | None = N
         finish = begin + timedelta(minutes=row["duration_minutes"])
         first = bisect.bisect_left(starts, begin - behind)
         last = bisect.bisect_left(starts, finish)
+        me = str(row["id"])  # rows may carry text ids (calendar_pg), the planned query UUIDs
         out[row["id"]] = [
-            str(pid)
+            other
             for pid, pstart, pdur in planned[first:last]
-            if pid != row["id"] and pstart + timedelta(minutes=pdur) > begin
+            if (other := str(pid)) != me and pstart + timedelta(minutes=pdur) > begin
         ]
     return out
 
@@ -210,6 +215,10 @@ def teacher_lesson_dicts(
         student_id=student_id,
         status=status,
     )
+    unfiltered = lesson_ids is None and None not in (start, end) and subject_id is None and student_id is None
+    window = (start, end) if unfiltered and status is None else None
+    if connection.vendor == "postgresql":
+        return _pg_lesson_dicts(teacher_id, qs, window)
     lessons = list(qs.order_by("start_at", "id").values(*_LESSON_FIELDS))
     if not lessons:
         return []
@@ -218,12 +227,26 @@ def teacher_lesson_dicts(
     by_lesson: dict = {}
     for row in rows_qs.order_by("created_at", "id").values(*_ROW_FIELDS):
         by_lesson.setdefault(row["lesson_id"], []).append(lesson_student_row(row))
-    unfiltered = lesson_ids is None and None not in (start, end) and subject_id is None and student_id is None
-    window = (start, end) if unfiltered and status is None else None
     conflicts = _conflict_index(teacher_id, lessons, window=window)
     # The queues cost a query only when some listed lesson has a capacity (a waitlist needs one).
     capped = [row["id"] for row in lessons if row["capacity"] is not None]
     queues = waitlist_json(capped) if capped else {}
+    return [
+        lesson_dict(row, by_lesson.get(row["id"], []), conflicts[row["id"]], queues.get(row["id"])) for row in lessons
+    ]
+
+
+def _pg_lesson_dicts(teacher_id, qs: QuerySet[Lesson], window: tuple | None) -> list[dict]:
+    """PostgreSQL: text rows (calendar_pg), then the same dict building, overlap search and waitlists."""
+    lessons, student_rows, overlap = lesson_rows(qs)
+    if not lessons:
+        return []
+    by_lesson: dict = {}
+    for row in student_rows:
+        by_lesson.setdefault(row["lesson_id"], []).append(lesson_student_row(row))
+    conflicts = _conflict_index(teacher_id, overlap, window=window)
+    capped = [row["id"] for row in lessons if row["capacity"] is not None]
+    queues = {str(k): v for k, v in waitlist_json(capped).items()} if capped else {}
     return [
         lesson_dict(row, by_lesson.get(row["id"], []), conflicts[row["id"]], queues.get(row["id"])) for row in lessons
     ]

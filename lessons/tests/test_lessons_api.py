@@ -289,7 +289,7 @@ def test_teacher_lesson_dicts_filters_by_ids_and_takes_three_queries(tutor, stud
     ]
     for lesson in lessons:
         LessonStudent.objects.create(lesson=lesson, student=student.profile, price_rub=100)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(3):  # lessons, their students, the overlap window
         found = teacher_lesson_dicts(teacher_id=tutor.id, lesson_ids=[lessons[2].id, lessons[0].id])
     assert [x["id"] for x in found] == [str(lessons[0].id), str(lessons[2].id)]
     assert found[0]["students"][0]["priceRub"] == 100
