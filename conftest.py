@@ -22,6 +22,7 @@ from accounts.tests.factories import (
     UserFactory,
 )
 from accounts.tokens import issue_tokens
+from tutorcal import cache_guard
 
 TEST_BOT_TOKEN = "123456:TEST-TOKEN-for-tests-only"
 
@@ -43,6 +44,7 @@ def _isolated(settings):
     """Known bot token for signing initData, fresh cache (throttles, tickets) for every test."""
     settings.BOT_TOKEN = TEST_BOT_TOKEN
     cache.clear()
+    cache_guard.reset()
     yield
     cache.clear()
 

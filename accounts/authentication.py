@@ -1,10 +1,10 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
+import uuid
+
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
-from .models import User
-from .selectors import users_with_profiles
+from .selectors import user_with_profiles
 from .tokens import token_is_revoked
 
 
@@ -31,9 +31,9 @@ class ProfileJWTAuthentication(JWTAuthentication):
         if not user_id:
             raise _fail("INVALID_TOKEN")
         try:
-            user = users_with_profiles().get(pk=user_id)
-        except (User.DoesNotExist, ValueError, TypeError, DjangoValidationError):
+            user = user_with_profiles(uuid.UUID(str(user_id)))
+        except (ValueError, TypeError, AttributeError):
             raise _fail("USER_NOT_FOUND") from None
-        if not user.is_active or user.deleted_at is not None:
+        if user is None or not user.is_active or user.deleted_at is not None:
             raise _fail("USER_NOT_FOUND")
         return user

@@ -18,6 +18,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from tutorcal import cache_guard
 from tutorcal.errors import OUTAGE_ERRORS, DomainError
 from tutorcal.timeutil import iso
 
@@ -99,11 +100,14 @@ def session_is_live(sid) -> bool:
     if not isinstance(sid, str) or not sid or len(sid) > 64:
         return False  # every token we issue carries a sid
     key = SESSION_KEY.format(sid=sid)
+    if cache_guard.resting():
+        return _session_row_live(sid)  # Redis failed a moment ago: don't wait for its timeout again
     try:
         state = cache.get(key)
     except OUTAGE_ERRORS:
         # Redis unreachable: the database is the truth (a little slower, never wrong), so signed-in reads keep
         # working; nothing is cached meanwhile. Ending a session still needs Redis (_cache_ended raises: 503).
+        cache_guard.note_outage()
         return _session_row_live(sid)
     if state is not None:
         return state == LIVE

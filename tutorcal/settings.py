@@ -375,6 +375,8 @@ REQUEST_LOG_BACKGROUND = env.bool("REQUEST_LOG_BACKGROUND", default=not TESTING)
 VIEW_CACHE_SECONDS = env.int("VIEW_CACHE_SECONDS", default=86400)
 VIEW_CACHE_VERIFY = env.bool("VIEW_CACHE_VERIFY", default=TESTING)
 RELEASE = env.str("RELEASE", default="dev")
+# After a Redis failure, code that can do without the cache skips it this long (tutorcal/cache_guard.py).
+CACHE_REST_SECONDS = env.float("CACHE_REST_SECONDS", default=3.0)
 # /api/health checks PostgreSQL and Redis at most this often per process (0: on every request; tests).
 HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=0.0 if TESTING else 1.0)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")  # Bearer token for /metrics from outside the internal networks

@@ -24,6 +24,7 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.cache import parse_etags
 
+from . import cache_guard
 from .renderers import FastJSONRenderer
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def _timeout(valid_until: datetime | None) -> float:
 def cached_json(request, *, scope: str, profile_id, stamp: str | None, params: tuple, render: Render) -> HttpResponse:
     """The view's JSON body from the cache or from `render()` (which returns `(data, valid_until)`), as a 200
     with ETag, or a 304 when the client's If-None-Match already names it. `stamp=None`: no caching."""
-    if stamp is None or settings.VIEW_CACHE_SECONDS <= 0:
+    if stamp is None or settings.VIEW_CACHE_SECONDS <= 0 or cache_guard.resting():
         body, _ = _render(render)
         return _respond(request, body, _etag(body))
     key = _key(scope, profile_id, stamp, params)
@@ -96,7 +97,9 @@ def cached_json(request, *, scope: str, profile_id, stamp: str | None, params: t
         found = cache.get_many([key + ":e", key + ":b"])
     except Exception:  # noqa: BLE001 - a cache outage costs a render, never the answer
         logger.warning("view cache read failed", exc_info=True)
-        found = {}
+        cache_guard.note_outage()
+        body, _ = _render(render)
+        return _respond(request, body, _etag(body))
     etag, body = found.get(key + ":e"), found.get(key + ":b")
     if etag and body is not None:
         if settings.VIEW_CACHE_VERIFY:
@@ -110,6 +113,7 @@ def cached_json(request, *, scope: str, profile_id, stamp: str | None, params: t
             cache.set_many({key + ":b": body, key + ":e": etag}, timeout)
         except Exception:  # noqa: BLE001
             logger.warning("view cache write failed", exc_info=True)
+            cache_guard.note_outage()
     return _respond(request, body, etag)
 
 
