@@ -59,7 +59,7 @@ def user_with_profiles(user_id: uuid.UUID) -> User | None:
     """`users_with_profiles().get(pk=user_id)` (or None) in one query without the ORM's per-call compilation."""
     sql, layout = _user_query(connection.vendor)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id])
+        cursor.execute(sql, [User._meta.pk.get_db_prep_value(user_id, connection)])
         row = cursor.fetchone()
     if row is None:
         return None
