@@ -6,7 +6,7 @@ Callers pass already-validated values (the DRF serializers in lessons/serializer
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -33,6 +33,7 @@ from ._common import (
     _unique,
     lock_in_order,
 )
+from .bulk import insert_rows
 from .cancel_policy import teacher_cancel_outcomes
 from .series import (
     SeriesResult,
@@ -147,11 +148,39 @@ def lesson_create(
             Lesson(id=uuid.uuid4(), series=series, start_at=when, created_at=now, updated_at=now, **common)
             for when in rec.occurrences(start=start_at, tz=tz, rule=rule)
         ]
-        Lesson.objects.bulk_create(lessons)
-        LessonStudent.objects.bulk_create(_new_rows(lessons, students, reminder_minutes_before))
+        _insert_series_lessons(lessons, students, reminder_minutes_before)
         WaitlistEntry.objects.bulk_create([WaitlistEntry(lesson=x, student_id=sid) for x in lessons for sid in waiting])
         events.announce(events.lesson_created, lesson_ids=[x.id for x in lessons], teacher_id=teacher.id, actor=actor)
         return SeriesResult(series=series, lessons=lessons)
+
+
+def _insert_series_lessons(lessons: list[Lesson], students: list[tuple], reminder: int | None) -> None:
+    """The lessons (built, not saved) and a row per (lesson, student), two statements (services.bulk). Rows of
+    one lesson keep the students' order (created_at, the list's order key, steps by a microsecond)."""
+    first = lessons[0]
+    shared = {
+        f.attname: getattr(first, f.attname)
+        for f in Lesson._meta.concrete_fields
+        if f.attname not in ("id", "start_at")
+    }
+    insert_rows(
+        Lesson, shared=shared, varying={"id": [x.id for x in lessons], "start_at": [x.start_at for x in lessons]}
+    )
+    for lesson in lessons:
+        lesson._state.adding, lesson._state.db = False, "default"  # saved, as bulk_create would mark them
+    pairs = [(lesson.id, k, student) for lesson in lessons for k, student in enumerate(students)]
+    insert_rows(
+        LessonStudent,
+        shared={"reminder_minutes_before": reminder, "updated_at": first.created_at},
+        varying={
+            "id": [uuid.uuid4() for _ in pairs],
+            "lesson_id": [lesson_id for lesson_id, _, _ in pairs],
+            "student_id": [sid for _, _, (sid, _, _) in pairs],
+            "price_rub": [price for _, _, (_, price, _) in pairs],
+            "payment_type": [ptype for _, _, (_, _, ptype) in pairs],
+            "created_at": [first.created_at + timedelta(microseconds=k) for _, k, _ in pairs],
+        },
+    )
 
 
 def lesson_update(
