@@ -1,5 +1,8 @@
 """/api/bot/*: the Telegram webhook (async, served by daphne), operator endpoints guarded by BOT_ADMIN_SECRET,
-and the user's notification settings (JWT)."""
+and the user's notification settings (JWT).
+
+python-telegram-bot (~36 MB resident with httpx) is imported where it is used, not with this module: the web
+workers, which load every URL's views, never serve the webhook or the operator calls."""
 
 from __future__ import annotations
 
@@ -17,9 +20,6 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from telegram import Update
-from telegram.constants import ParseMode
-from telegram.error import TelegramError
 
 from accounts.throttles import AuthIPThrottle
 from tutorcal import jsonbody
@@ -27,8 +27,7 @@ from tutorcal.errors import DomainError, error_body
 from tutorcal.openapi import errors
 
 from . import output as o
-from . import telegram_app, texts
-from .handlers import markup_obj
+from . import texts
 from .models import PREFERENCE_FIELDS
 from .services import preferences
 
@@ -60,6 +59,10 @@ async def webhook(request: HttpRequest) -> JsonResponse:
     data = _update_from(request)
     if data is None:
         return JsonResponse({"ok": True, "handled": False})
+    from telegram import Update
+
+    from . import telegram_app
+
     app = await telegram_app.get_application_safe()
     if app is None:
         return JsonResponse({"ok": True, "handled": False})
@@ -112,10 +115,16 @@ class AdminSecretView(APIView):
         super().initial(request, *args, **kwargs)
         if not _secret_ok(request.headers.get("X-Admin-Secret"), settings.BOT_ADMIN_SECRET):
             raise DomainError("INVALID_ADMIN_SECRET")
+        from . import telegram_app
+
         if not telegram_app.bot_enabled():
             raise DomainError("BOT_DISABLED")
 
     def call(self, factory):
+        from telegram.error import TelegramError
+
+        from . import telegram_app
+
         try:
             return telegram_app.run_bot_call(factory)
         except TelegramError as exc:
@@ -208,6 +217,11 @@ class TestSendView(AdminSecretView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         markup = texts.webapp_markup(data["buttonText"]) if data.get("buttonText") else None
+        from telegram.constants import ParseMode
+        from telegram.error import TelegramError
+
+        from . import telegram_app
+        from .handlers import markup_obj
 
         async def send(bot):
             return await bot.send_message(

@@ -68,7 +68,8 @@ WEBAPP_URL = (env.str("WEBAPP_URL", default="") or f"{_THIS_SERVER}/app").rstrip
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "daphne",
+    # Not "daphne": its app installs the Twisted reactor on import (~45 MB in every gunicorn worker) only to take
+    # over `runserver`; daphne serves the ASGI side as its own command (make run, the asgi role).
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
