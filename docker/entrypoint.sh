@@ -9,12 +9,13 @@ role="${1:-web}"
 
 case "$role" in
   web)
-    # REST API + admin + static (whitenoise). Sync workers: the arbiter kills a worker stuck past --timeout
+    # REST API + admin + static (whitenoise). One sync worker per CPU by default: requests are short and CPU-bound
+    # (data is local), and more workers only fought for the cores (bench/README.md). Sync workers: the arbiter kills a worker stuck past --timeout
     # (gthread's heartbeat runs beside a hung request thread, so its --timeout never fires); database and Redis
     # calls are bounded well below it by connect/statement/socket timeouts (settings), answered 503.
     exec gunicorn tutorcal.wsgi:application \
       --bind "${BIND_HOST}:${WEB_PORT:-8000}" \
-      --worker-class sync --workers "${WEB_CONCURRENCY:-4}" \
+      --worker-class sync --workers "${WEB_CONCURRENCY:-$(nproc)}" \
       --worker-tmp-dir /dev/shm --timeout "${WEB_TIMEOUT:-30}" --graceful-timeout 20 \
       --max-requests 2000 --max-requests-jitter 200 \
       --access-logfile - --error-logfile - "$@"

@@ -167,7 +167,7 @@ _REDIS_TIMEOUTS = {"socket_connect_timeout": REDIS_SOCKET_TIMEOUT, "socket_timeo
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "tutorcal.cache.ReusingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="tutorcal"),
             "OPTIONS": {**_REDIS_TIMEOUTS, "health_check_interval": 30},
