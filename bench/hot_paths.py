@@ -7,9 +7,9 @@ One command, from the project root (PostgreSQL on 127.0.0.1 as user postgres, Re
 measures the base revision (checked out by `git worktree add --detach /tmp/hot_base_<rev> <rev>`, reused when it
 is there) and this tree on the same seed. Without --base only this tree is measured (seeded by its own code).
 
-Options: --base REV; --seconds N (each wrk run, default 10); --workers N (gunicorn sync workers, 4);
---requests N (single-client and in-process samples per endpoint, after 20 warm-up requests, 200);
---series N (series creations, 40); --port P (8799); --keep-dbs (leave the tutorcal_hot_* databases).
+Options: --base REV; --seconds N (each wrk run, default 10); --workers N (gunicorn sync workers, default one
+per CPU as in production); --requests N (single-client and in-process samples per endpoint, after 20 warm-up
+requests, 200); --series N (series creations, 40); --port P (8799); --keep-dbs (leave the tutorcal_hot_* databases).
 
 What it does:
 1. seeds the template database tutorcal_hot_seed, migrated and written by the base tree's code in a subprocess
@@ -83,6 +83,11 @@ ROWS = [
     ("in-process month A 304, median ms", "inprocess.timed.month_a_304", ("<=", 2)),
     ("in-process month B, median ms", "inprocess.timed.month_b", None),
     ("in-process students list B, median ms", "inprocess.timed.students_b", None),
+    # Every request renders (the view cache off, as for the first view after a write): the cost of a cold view.
+    ("in-process month A rendered (no cache), median ms", "inprocess.timed.month_a_cold", None),
+    ("in-process month B rendered (no cache), median ms", "inprocess.timed.month_b_cold", ("<=", 40)),
+    ("in-process students A rendered (no cache), median ms", "inprocess.timed.students_a_cold", None),
+    ("in-process students B rendered (no cache), median ms", "inprocess.timed.students_b_cold", ("<=", 25)),
     *[(f"SQL queries {name} (repeat / first)", f"inprocess.queries.{name}", None) for name in QUERIED],
     ("gunicorn worker RSS max, MB", "rss.max_mb", ("<=", 120)),
     ("gunicorn worker RSS mean, MB", "rss.mean_mb", None),
@@ -169,6 +174,17 @@ def child_inprocess(args) -> dict:
                 samples.append((time.perf_counter() - t0) * 1000)
             assert response.status_code == expect, (name, response.status_code)
         timed[name] = round(statistics.median(samples), 2)
+    from django.test import override_settings
+
+    with override_settings(VIEW_CACHE_SECONDS=0):  # (a base tree without the cache renders every time anyway)
+        for name in ("month_a", "month_b", "students_a", "students_b"):
+            samples = []
+            for i in range(3 + max(10, n // 4)):
+                t0 = time.perf_counter()
+                assert call(eps[name]).status_code == 200, name
+                if i >= 3:
+                    samples.append((time.perf_counter() - t0) * 1000)
+            timed[f"{name}_cold"] = round(statistics.median(samples), 2)
     return {"etag": etag, "queries": queries, "timed": timed}
 
 
@@ -491,7 +507,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--base", help="git revision measured as 'before' (e.g. cf47431)")
     parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn sync workers (1/CPU)")
     parser.add_argument("--requests", type=int, default=200, help="single-client / in-process samples")
     parser.add_argument("--series", type=int, default=40, help="series creations")
     parser.add_argument("--port", type=int, default=8799)
