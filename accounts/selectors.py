@@ -1,5 +1,6 @@
 import functools
 import uuid
+from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Model, QuerySet
@@ -26,17 +27,17 @@ _PROFILES = (
 
 
 @functools.cache
-def _user_query(vendor: str) -> tuple[str, list[tuple[type[Model], list[str], list]]]:
+def _user_query(vendor: str) -> tuple[str, list[tuple[Any, list[str], list]]]:
     """(SQL, per model: its attnames and per column (Col, converters)) for this database vendor."""
     quote = connection.ops.quote_name
-    layout = []
+    layout: list[tuple[Any, list[str], list]] = []
     for model in (User, *(m for _, m in _PROFILES)):
         fields = list(model._meta.concrete_fields)
         cols = [field.get_col(model._meta.db_table) for field in fields]
         converters = [(c, connection.ops.get_db_converters(c) + c.get_db_converters(connection)) for c in cols]
         layout.append((model, [f.attname for f in fields], converters))
     select = ", ".join(
-        f"{quote(m._meta.db_table)}.{quote(f.column)}" for m, _, _ in layout for f in m._meta.concrete_fields
+        f"{quote(m._meta.db_table)}.{quote(cast(str, f.column))}" for m, _, _ in layout for f in m._meta.concrete_fields
     )
     users = quote(User._meta.db_table)
     joins = " ".join(
@@ -68,11 +69,12 @@ def user_with_profiles(user_id: uuid.UUID) -> User | None:
         values = row[start : start + len(attnames)]
         start += len(attnames)
         objects.append(_from_row(model, attnames, converters, values) if values[0] is not None else None)
-    user = objects[0]
+    user = cast(User, objects[0])
     for (accessor, model), profile in zip(_PROFILES, objects[1:], strict=True):
-        User._meta.get_field(accessor).set_cached_value(user, profile)  # a missing one reads as "does not exist"
+        # A missing profile is cached as None: reading it raises "does not exist" without a query.
+        cast(Any, User._meta.get_field(accessor)).set_cached_value(user, profile)
         if profile is not None:
-            model._meta.get_field("user").set_cached_value(profile, user)
+            cast(Any, model._meta.get_field("user")).set_cached_value(profile, user)
     return user
 
 

@@ -7,10 +7,10 @@ field's default, as bulk_create would. Other databases use bulk_create."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 
 
 def insert_rows(model: type[Model], *, shared: dict[str, Any], varying: dict[str, list]) -> int:
@@ -34,16 +34,16 @@ def insert_rows(model: type[Model], *, shared: dict[str, Any], varying: dict[str
         value = shared[field.attname] if field.attname in shared else field.get_default()
         if value is None and not field.null:
             raise ValueError(f"{model.__name__}.{field.attname} needs a value")
-        columns.append(quote(field.column))
+        columns.append(quote(cast(str, field.column)))
         select.append(f"%s::{field.db_type(connection)}")
         params.append(field.get_db_prep_save(value, connection))
     arrays = []
     for i, (name, values) in enumerate(varying.items()):
-        field = model._meta.get_field(name)
-        columns.append(quote(field.column))
+        column = cast(Field, model._meta.get_field(name))
+        columns.append(quote(cast(str, column.column)))
         select.append(f"v.c{i}")
-        arrays.append(f"%s::{field.db_type(connection)}[]")
-        prepared = {value: field.get_db_prep_save(value, connection) for value in set(values)}  # repeats: once
+        arrays.append(f"%s::{column.db_type(connection)}[]")
+        prepared = {value: column.get_db_prep_save(value, connection) for value in set(values)}  # repeats: once
         params.append([prepared[value] for value in values])
     names = ", ".join(f"c{i}" for i in range(len(varying)))
     sql = (
