@@ -253,3 +253,41 @@ class ViewStamp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.profile_id}@{self.id}"
+
+
+class PairStamp(models.Model):
+    """One row per write that changed a (tutor, student) pair's lesson rows, written by PostgreSQL triggers
+    (migration 0008) in the writing transaction; `(count, max id)` of a pair's rows is the version its running
+    totals (PairTotals) are checked against. Append-only like ViewStamp, compacted by the worker."""
+
+    id = models.BigAutoField(primary_key=True)
+    teacher_id = models.UUIDField()
+    student_id = models.UUIDField()
+
+    class Meta:
+        db_table = "pair_stamps"
+        indexes = [models.Index(fields=["teacher_id", "student_id", "id"], name="pair_stamp_pair_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.teacher_id}/{self.student_id}@{self.id}"
+
+
+class PairTotals(models.Model):
+    """A tutor's running totals for one student — the student card's attendance stats, debt, subjects and
+    last/next lesson — as computed for the pair's stamp `version` (lessons.roster.selectors.pair_totals).
+    Valid while the version holds and until `flip_at`, the next lesson start after computing (the last and next
+    lesson move then), so the students list costs a row per student instead of the tutor's whole history."""
+
+    id = models.BigAutoField(primary_key=True)
+    teacher_id = models.UUIDField()
+    student_id = models.UUIDField()
+    version = models.CharField(max_length=48)
+    flip_at = models.DateTimeField(null=True)
+    data = models.JSONField()
+
+    class Meta:
+        db_table = "pair_totals"
+        constraints = [models.UniqueConstraint(fields=["teacher_id", "student_id"], name="uniq_pair_totals")]
+
+    def __str__(self) -> str:
+        return f"{self.teacher_id}/{self.student_id} {self.version}"

@@ -125,6 +125,8 @@ def _conflict_index(teacher_id, lessons: list[dict], *, window: tuple | None = N
             .values_list("id", "start_at", "duration_minutes")
         )
     starts = [p[1] for p in planned]
+    ends = [start + timedelta(minutes=minutes) for _, start, minutes in planned]
+    texts = [str(p[0]) for p in planned]  # rows may carry text ids (calendar_pg), the planned query UUIDs
     # Look behind only as far as the longest planned lesson actually fetched (usually 1-2 h, not 24 h).
     behind = timedelta(minutes=max((p[2] for p in planned), default=0))
     out = {}
@@ -133,12 +135,8 @@ def _conflict_index(teacher_id, lessons: list[dict], *, window: tuple | None = N
         finish = begin + timedelta(minutes=row["duration_minutes"])
         first = bisect.bisect_left(starts, begin - behind)
         last = bisect.bisect_left(starts, finish)
-        me = str(row["id"])  # rows may carry text ids (calendar_pg), the planned query UUIDs
-        out[row["id"]] = [
-            other
-            for pid, pstart, pdur in planned[first:last]
-            if (other := str(pid)) != me and pstart + timedelta(minutes=pdur) > begin
-        ]
+        me = str(row["id"])
+        out[row["id"]] = [texts[k] for k in range(first, last) if ends[k] > begin and texts[k] != me]
     return out
 
 

@@ -1,4 +1,5 @@
-"""Compaction of view_stamps (see lessons.selectors.stamps for why this keeps every stamp unique)."""
+"""Compaction of view_stamps and pair_stamps (see lessons.selectors.stamps for why this keeps every stamp
+unique)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,25 @@ DELETE FROM view_stamps v USING marker m WHERE v.profile_id = m.profile_id AND v
 """
 
 
+# The same for the running totals' versions (lessons.models.PairStamp), per (tutor, student) pair.
+_COMPACT_PAIRS = """
+WITH many AS (SELECT teacher_id, student_id FROM pair_stamps GROUP BY teacher_id, student_id HAVING count(*) > 1),
+marker AS (
+    INSERT INTO pair_stamps (teacher_id, student_id) SELECT teacher_id, student_id FROM many
+    RETURNING teacher_id, student_id, id
+)
+DELETE FROM pair_stamps v USING marker m
+WHERE v.teacher_id = m.teacher_id AND v.student_id = m.student_id AND v.id < m.id
+"""
+
+
 def view_stamps_compact() -> int:
-    """Collapse every profile's stamp rows to one; returns the number of rows deleted."""
+    """Collapse every profile's (and every tutor-student pair's) stamp rows to one; returns the rows deleted."""
     if not stamps_enabled():
         return 0
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_COMPACT)
-        return cursor.rowcount
+    deleted = 0
+    for statement in (_COMPACT, _COMPACT_PAIRS):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement)
+            deleted += cursor.rowcount
+    return deleted

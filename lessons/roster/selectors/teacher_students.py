@@ -3,12 +3,9 @@ A teacher sees links of their own (archived ones too for details, only active on
 
 import uuid
 import zoneinfo
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
-from django.db.models import Count, Max, Min, Q, Subquery, Sum
+from django.db.models import Count, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -19,6 +16,7 @@ from accounts.models import (
     TeacherStudentLink,
 )
 from lessons.models import Lesson
+from lessons.roster.selectors.pair_totals import card_totals
 from lessons.selectors.debts import DEBT_Q, agg_debt_json, debt_lessons
 from lessons.selectors.stats import (
     DEFAULT_COLOR,
@@ -35,77 +33,52 @@ from subscriptions.models import Subscription
 from subscriptions.selectors import active_subscription, subscription_json, subscriptions_by_student
 from tutorcal.timeutil import iso
 
-
-def _last_next_aggregates(now: datetime) -> dict:
-    """Per group: the last lesson that took place (not cancelled) and the next planned one the student attends."""
-    held = Q(lesson__start_at__lt=now) & ~Q(lesson__status="cancelled") & ~Q(attendance="cancelled")
-    upcoming = Q(lesson__start_at__gte=now, lesson__status="planned") & ~Q(attendance="cancelled")
-    return {"last_at": Max("lesson__start_at", filter=held), "next_at": Min("lesson__start_at", filter=upcoming)}
-
-
-def _stats_and_subjects_by_student(teacher_id: uuid.UUID, student_ids: list) -> tuple[dict, dict]:
-    """ONE grouped query (student × subject) giving per-student aggregates, last/next lesson times and distinct
-    subjects; the Python side only sums the few (student, subject) groups, never lesson rows."""
-    aggs: dict = {}
-    subjects: dict = defaultdict(list)
-    if not student_ids:
-        return aggs, subjects
-    groups = (
-        teacher_rows(teacher_id)
-        .filter(student_id__in=student_ids)
-        .values("student_id", "lesson__subject_id", "lesson__subject__name", "lesson__subject__color_hex")
-        .annotate(**stats_aggregates(), **_last_next_aggregates(timezone.now()))
-        .order_by("student_id", "lesson__subject__name")
-    )
-    rows: Iterable[Mapping[str, Any]] = groups  # annotated with **kwargs: keys the type checker cannot see
-    for g in rows:
-        total = aggs.setdefault(
-            g["student_id"], {**dict.fromkeys(stats_aggregates(), 0), "last_at": None, "next_at": None}
-        )
-        for key in stats_aggregates():
-            total[key] += g[key] or 0
-        if g["last_at"] and (total["last_at"] is None or g["last_at"] > total["last_at"]):
-            total["last_at"] = g["last_at"]
-        if g["next_at"] and (total["next_at"] is None or g["next_at"] < total["next_at"]):
-            total["next_at"] = g["next_at"]
-        if g["lesson__subject_id"] is not None:
-            subjects[g["student_id"]].append(
-                {
-                    "subjectId": str(g["lesson__subject_id"]),
-                    "name": g["lesson__subject__name"],
-                    "colorHex": g["lesson__subject__color_hex"],
-                }
-            )
-    return aggs, subjects
+_CARD_LINK_FIELDS = (
+    "student_id",
+    "custom_fields",
+    "created_at",
+    "student__user_id",
+    "student__user__first_name",
+    "student__user__last_name",
+    "student__user__username",
+)
 
 
 def teacher_student_cards(*, teacher_id: uuid.UUID) -> dict:
-    """{students:[StudentCard], archivedCount} in five queries whatever the number of students/lessons."""
+    """{students:[StudentCard], archivedCount} in a constant number of queries whatever the number of students or
+    lessons; the aggregates come from the running totals (pair_totals), the links as plain rows."""
     links = list(
         TeacherStudentLink.objects.filter(teacher_id=teacher_id, archived_at__isnull=True)
-        .select_related("student__user")
         .order_by("created_at", "id")
+        .values_list(*_CARD_LINK_FIELDS)
     )
     archived_count = TeacherStudentLink.objects.filter(teacher_id=teacher_id, archived_at__isnull=False).count()
-    ids = [link.student_id for link in links]
-    aggs, subjects = _stats_and_subjects_by_student(teacher_id, ids)
+    ids = [link[0] for link in links]
+    aggs, subjects = card_totals(teacher_id=teacher_id, student_ids=ids, now=timezone.now())
     packages = subscriptions_by_student(teacher_id, ids)
-    students = [
-        {
-            "studentId": str(link.student_id),
-            "studentUser": user_info(link.student.user),
-            "customFields": link.custom_fields,
-            "subjects": subjects.get(link.student_id, []),
-            "stats": attendance_json(aggs.get(link.student_id)),
-            "debt": agg_debt_json(aggs.get(link.student_id)),
-            # Additions over the reference (the built-in Mini App's list): the package and the last/next lesson.
-            "subscription": subscription_json(packages.get(link.student_id)),
-            "lastLessonAt": iso((aggs.get(link.student_id) or {}).get("last_at")),
-            "nextLessonAt": iso((aggs.get(link.student_id) or {}).get("next_at")),
-            "createdAt": iso(link.created_at),
-        }
-        for link in links
-    ]
+    students = []
+    for student_id, custom_fields, created_at, user_id, first_name, last_name, username in links:
+        agg = aggs.get(student_id)
+        students.append(
+            {
+                "studentId": str(student_id),
+                "studentUser": {
+                    "id": str(user_id),
+                    "firstName": first_name,
+                    "lastName": last_name,
+                    "username": username,
+                },
+                "customFields": custom_fields,
+                "subjects": subjects.get(student_id, []),
+                "stats": attendance_json(agg),
+                "debt": agg_debt_json(agg),
+                # Additions over the reference (the built-in Mini App's list): the package and the last/next lesson.
+                "subscription": subscription_json(packages.get(student_id)),
+                "lastLessonAt": iso((agg or {}).get("last_at")),
+                "nextLessonAt": iso((agg or {}).get("next_at")),
+                "createdAt": iso(created_at),
+            }
+        )
     return {"students": students, "archivedCount": archived_count}
 
 
