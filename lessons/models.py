@@ -94,8 +94,12 @@ class Lesson(models.Model):
         ILLNESS = "illness"  # the student fell ill: counted apart in stats (cancelledByIllness)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    series = models.ForeignKey(LessonSeries, on_delete=models.SET_NULL, null=True, blank=True, related_name="lessons")
-    teacher = models.ForeignKey(TeacherProfile, on_delete=models.CASCADE, related_name="lessons")
+    # No single-column indexes on series/teacher: (series, start_at) and (teacher, start_at) lead with them, and
+    # every index is one more write per inserted lesson (a series inserts 52).
+    series = models.ForeignKey(
+        LessonSeries, on_delete=models.SET_NULL, null=True, blank=True, related_name="lessons", db_index=False
+    )
+    teacher = models.ForeignKey(TeacherProfile, on_delete=models.CASCADE, related_name="lessons", db_index=False)
     subject = models.ForeignKey(Subject, on_delete=models.SET_NULL, null=True, blank=True, related_name="lessons")
     start_at = models.DateTimeField()
     duration_minutes = models.PositiveIntegerField(validators=[MinValueValidator(1)])
@@ -169,8 +173,9 @@ class LessonStudent(models.Model):
         MAKEUP = "makeup"  # paid with a make-up credit
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="lesson_students")
-    student = models.ForeignKey(StudentProfile, on_delete=models.CASCADE, related_name="lesson_rows")
+    # Covered by uniq_lesson_student (lesson, student) and lesson_student_student_idx (student, lesson).
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="lesson_students", db_index=False)
+    student = models.ForeignKey(StudentProfile, on_delete=models.CASCADE, related_name="lesson_rows", db_index=False)
     price_rub = models.PositiveIntegerField(default=0)
     attendance = models.CharField(max_length=16, choices=Attendance.choices, default=Attendance.UNKNOWN)
     rating = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(5)])
