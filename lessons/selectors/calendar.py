@@ -11,56 +11,17 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from lessons.models import Lesson, LessonSeries, LessonStudent
-from lessons.selectors.calendar_pg import lesson_rows
+from lessons.selectors.calendar_pg import LESSON_KEYS, STUDENT_KEYS, lesson_rows
 from lessons.selectors.waitlist import waitlist_json
 
 # Lessons longer than this are rejected on input, so an overlap search only needs this much look-behind.
 MAX_DURATION_MINUTES = 24 * 60
 
 
-_LESSON_FIELDS = (
-    "id",
-    "series_id",
-    "teacher_id",
-    "subject_id",
-    "start_at",
-    "duration_minutes",
-    "price_rub",
-    "is_free",
-    "status",
-    "cancelled_by",
-    "rescheduled_to",
-    "teacher_note",
-    "teacher_note_updated_at",
-    "lesson_report",
-    "meeting_url",
-    "capacity",
-    "created_at",
-    "updated_at",
-    "subject__name",
-    "subject__color_hex",
-)
+_LESSON_FIELDS = LESSON_KEYS  # the same rows on every database (calendar_pg reads them as text)
 
 
-_ROW_FIELDS = (
-    "id",
-    "lesson_id",
-    "student_id",
-    "student__user__first_name",
-    "student__user__last_name",
-    "student__user__username",
-    "price_rub",
-    "attendance",
-    "rating",
-    "payment_status",
-    "payment_type",
-    "paid_from_subscription",
-    "student_note_for_teacher",
-    "reminder_minutes_before",
-    "cancel_outcome",
-    "cancel_note",
-    "confirmed_at",
-)
+_ROW_FIELDS = STUDENT_KEYS
 
 
 def _s(value) -> str | None:

@@ -25,3 +25,14 @@ def rows_of(lesson_id) -> dict:
 
 def series_lessons(series_id) -> list[Lesson]:
     return list(Lesson.objects.filter(series_id=series_id).order_by("start_at"))
+
+
+class QueryCounter:
+    """connection.execute_wrapper(counter := QueryCounter()): counts the statements run inside the block."""
+
+    def __init__(self):
+        self.n = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.n += 1
+        return execute(sql, params, many, context)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from lessons.models import Lesson, LessonStudent, PairStamp, PairTotals, Subject
 from lessons.roster.selectors.pair_totals import aggregate_cards, card_totals
 from lessons.services.stamps import view_stamps_compact
-from lessons.tests.calendar_helpers import BASE
+from lessons.tests.calendar_helpers import BASE, QueryCounter
 from lessons.tests.factories import LessonFactory
 
 pytestmark = [
@@ -128,22 +128,14 @@ def test_compaction_keeps_one_pair_stamp_and_the_totals_recompute(tutor, three):
 def test_the_students_list_reads_totals_in_a_constant_number_of_queries(api, tutor, three, make_student):
     client = api(tutor)
     client.get(STUDENTS)
-    with connection.execute_wrapper(counter := _Counter()):
+    with connection.execute_wrapper(counter := QueryCounter()):
         client.get(STUDENTS)
     few = counter.n
     for name in ("Г", "Д", "Е", "Ж"):
         student = make_student(name, "Новый", teacher=tutor)
         LessonFactory(teacher=tutor.profile, start_at=timezone.now() - timedelta(days=1), students=[student.profile])
     client.get(STUDENTS)
-    with connection.execute_wrapper(counter := _Counter()):
+    with connection.execute_wrapper(counter := QueryCounter()):
         body = client.get(STUDENTS).json()
     assert len(body["students"]) == 7 and counter.n == few
 
-
-class _Counter:
-    def __init__(self):
-        self.n = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.n += 1
-        return execute(sql, params, many, context)

@@ -16,7 +16,7 @@ from accounts.models import TeacherStudentLink, User
 from lessons.models import Lesson, LessonStudent, Subject, ViewStamp, WaitlistEntry
 from lessons.selectors.stamps import profile_stamp
 from lessons.services.stamps import view_stamps_compact
-from lessons.tests.calendar_helpers import BASE, create_lesson
+from lessons.tests.calendar_helpers import BASE, QueryCounter, create_lesson
 from subscriptions.models import Subscription
 
 pytestmark = [
@@ -228,7 +228,7 @@ def test_a_repeated_view_is_served_from_the_cache_without_rendering(api, tutor, 
     first = client.get(f"{BASE}/lessons", MONTH)
     Lesson.objects.filter(id=lesson["id"]).update(teacher_note="x")  # moves the stamp: the next GET renders
     client.get(f"{BASE}/lessons", MONTH)
-    with connection.execute_wrapper(_count := _Counter()):
+    with connection.execute_wrapper(_count := QueryCounter()):
         again = client.get(f"{BASE}/lessons", MONTH)
     assert again.status_code == 200 and again.content != first.content
     assert _count.n == 2  # the user (auth) and the stamp; no lesson query
@@ -294,11 +294,3 @@ def test_the_stamp_moves_only_for_the_profiles_a_write_concerns(tutor, student, 
     assert after[stranger_tutor.id] == before[stranger_tutor.id]
     assert after[stranger_student.id] == before[stranger_student.id]
 
-
-class _Counter:
-    def __init__(self):
-        self.n = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.n += 1
-        return execute(sql, params, many, context)
