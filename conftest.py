@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from rest_framework.test import APIClient
 
 from accounts.models import (
@@ -44,9 +44,11 @@ def _isolated(settings):
     """Known bot token for signing initData, fresh cache (throttles, tickets) for every test."""
     settings.BOT_TOKEN = TEST_BOT_TOKEN
     cache.clear()
+    caches["views"].clear()
     cache_guard.reset()
     yield
     cache.clear()
+    caches["views"].clear()
 
 
 @dataclass

@@ -171,7 +171,15 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="tutorcal"),
             "OPTIONS": {**_REDIS_TIMEOUTS, "health_check_interval": 30},
-        }
+        },
+        # Rendered views (tutorcal/viewcache.py): disposable, so production gives them a Redis of their own that
+        # evicts (the default one never evicts: it holds logouts and single-use tickets). Empty: REDIS_URL.
+        "views": {
+            "BACKEND": "tutorcal.cache.ReusingRedisCache",
+            "LOCATION": env.str("VIEW_CACHE_URL", default="") or REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="tutorcal"),
+            "OPTIONS": _REDIS_TIMEOUTS,
+        },
     }
     # pubsub: Redis pushes each frame to the daphne process holding the socket (no per-message polling), which
     # is what keeps fan-out to many sockets fast (bench/README.md); "core" is channels_redis' list-based layer.
@@ -189,7 +197,10 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "views": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "views"},
+    }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 AUTH_USER_MODEL = "accounts.User"
@@ -373,7 +384,7 @@ REQUEST_LOG_BUFFER_MAX = env.int("REQUEST_LOG_BUFFER_MAX", default=20000)
 REQUEST_LOG_BACKGROUND = env.bool("REQUEST_LOG_BACKGROUND", default=not TESTING)
 # Rendered views cached per profile under its stamp (tutorcal/viewcache.py): lifetime, and in tests a
 # re-render on every hit that fails when the cached body is stale. RELEASE names the deployed build.
-VIEW_CACHE_SECONDS = env.int("VIEW_CACHE_SECONDS", default=86400)
+VIEW_CACHE_SECONDS = env.int("VIEW_CACHE_SECONDS", default=3600)
 VIEW_CACHE_VERIFY = env.bool("VIEW_CACHE_VERIFY", default=TESTING)
 RELEASE = env.str("RELEASE", default="dev")
 # After a Redis failure, code that can do without the cache skips it this long (tutorcal/cache_guard.py).

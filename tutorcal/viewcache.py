@@ -1,10 +1,11 @@
 """Rendered JSON views cached per profile, with ETag / If-None-Match.
 
-A cached body lives under a key made of the view, the profile, the profile's *stamp* (a version that every
-committed write changing what the profile's views show moves on: lessons.selectors.stamps) and the view's
-resolved parameters. A write never has to find and delete cache entries, and a cached body is never older than
-the stamp it is filed under, so it is never stale. Bodies whose content also changes with time alone (the next
-lesson becomes the last one) are rendered with a `valid_until` and expire then.
+A cached body lives in the "views" cache (its own evicting Redis in production) under a key made of the view,
+the profile, the profile's *stamp* (a version that every committed write changing what the profile's views show
+moves on: lessons.selectors.stamps) and the view's resolved parameters. A write never has to find and delete
+cache entries, and a cached body is never older than the stamp it is filed under, so it is never stale. Bodies
+whose content also changes with time alone (the next lesson becomes the last one) are rendered with a
+`valid_until` and expire then.
 
 The ETag is a hash of the body: a client holding a body gets 304 for as long as the body would be the same,
 even across writes that did not change it. Without stamps (SQLite) every request renders, ETags still work.
@@ -19,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.cache import parse_etags
@@ -80,6 +81,10 @@ def _timeout(valid_until: datetime | None) -> float:
     return ttl
 
 
+def _cache():
+    return caches["views"]
+
+
 def cached_json(request, *, scope: str, profile_id, stamp: str | None, params: tuple, render: Render) -> HttpResponse:
     """The view's JSON body from the cache or from `render()` (which returns `(data, valid_until)`), as a 200
     with ETag, or a 304 when the client's If-None-Match already names it. `stamp=None`: no caching."""
@@ -89,12 +94,12 @@ def cached_json(request, *, scope: str, profile_id, stamp: str | None, params: t
     key = _key(scope, profile_id, stamp, params)
     try:
         if request.META.get("HTTP_IF_NONE_MATCH"):
-            etag = cache.get(key + ":e")  # a revalidation needs only the small key
+            etag = _cache().get(key + ":e")  # a revalidation needs only the small key
             if etag and _matches(request, etag):
                 if settings.VIEW_CACHE_VERIFY:
                     _verify(render, etag, key)
                 return _respond(request, b"", etag)
-        found = cache.get_many([key + ":e", key + ":b"])
+        found = _cache().get_many([key + ":e", key + ":b"])
     except Exception:  # noqa: BLE001 - a cache outage costs a render, never the answer
         logger.warning("view cache read failed", exc_info=True)
         cache_guard.note_outage()
@@ -110,7 +115,7 @@ def cached_json(request, *, scope: str, profile_id, stamp: str | None, params: t
     timeout = _timeout(valid_until)
     if timeout > 0:
         try:
-            cache.set_many({key + ":b": body, key + ":e": etag}, timeout)
+            _cache().set_many({key + ":b": body, key + ":e": etag}, timeout)
         except Exception:  # noqa: BLE001
             logger.warning("view cache write failed", exc_info=True)
             cache_guard.note_outage()

@@ -74,14 +74,14 @@ def published(service: dict) -> list:
 
 
 def test_compose_defines_every_service(compose):
-    assert set(compose["services"]) == {"postgres", "redis", "migrate", "web", "asgi", "worker"}
+    assert set(compose["services"]) == {"postgres", "redis", "redis-views", "migrate", "web", "asgi", "worker"}
     assert compose["services"]["postgres"]["image"].startswith("postgres:16")
     assert "pgdata" in compose["volumes"]
     assert any(v.startswith("pgdata:") for v in compose["services"]["postgres"]["volumes"])
 
 
 def test_postgres_and_redis_publish_no_ports(compose):
-    for name in ("postgres", "redis"):
+    for name in ("postgres", "redis", "redis-views"):
         service = compose["services"][name]
         assert not published(service), f"{name} must not publish ports"
         assert service.get("network_mode") != "host"
@@ -123,7 +123,7 @@ def test_roles_start_after_a_successful_migration_and_restart_on_failure(compose
         assert deps["migrate"]["condition"] == "service_completed_successfully"
         assert deps["postgres"]["condition"] == "service_healthy"
         assert services[name]["restart"] == "unless-stopped"
-    for name in ("postgres", "redis"):
+    for name in ("postgres", "redis", "redis-views"):
         assert services[name]["restart"] == "unless-stopped"
 
 
@@ -362,3 +362,15 @@ def test_container_healthcheck_reads_the_role_from_pid_1(argv, role):
     finally:
         sys.path.remove(str(ROOT / "docker"))
     assert healthcheck.role_of(argv) == role
+
+
+def test_only_the_view_cache_redis_may_evict(compose):
+    """Logouts and single-use tickets live in `redis`, which refuses to evict; rendered views are disposable and
+    live in `redis-views`, which evicts the least recently used."""
+    services = compose["services"]
+    assert "noeviction" in services["redis"]["command"]
+    assert "allkeys-lru" in services["redis-views"]["command"]
+    for name in APP_ROLES:
+        assert services[name]["environment"]["VIEW_CACHE_URL"] == "redis://redis-views:6379/0"
+    for name in ("web", "asgi", "worker"):
+        assert services[name]["depends_on"]["redis-views"]["condition"] == "service_healthy"
