@@ -173,7 +173,7 @@ class LessonsView(TeacherView):
             scope="teacher-lessons",
             profile_id=teacher_id,
             stamp=profile_stamp(teacher_id),  # before the read: what is cached under it is at least this new
-            params=tuple(sorted(filters.items())),
+            params=filters,
             render=lambda: (teacher_lesson_dicts(teacher_id=teacher_id, **filters), None),
         )
 

@@ -160,9 +160,8 @@ class LiveView(_Public):
 @extend_schema(responses={200: ReadyOut, 503: ReadyOut}, tags=["health"])
 class ReadyView(_Public):
     def get(self, request):
-        # Not ready when either store is unreachable, so the load balancer and compose stop sending traffic;
-        # each check is bounded by the connect/socket timeouts in settings.
-        # Uncached (unlike /api/health): a load balancer must stop sending traffic the moment a store is gone.
+        # Not ready when either store is unreachable, so the load balancer and compose stop sending traffic the
+        # moment a store is gone: checked on every call (unlike /api/health), each bounded by the timeouts in settings.
         database, cache_state = _timed(_db_check)["status"], _timed(_cache_check)["status"]
         ready = database == cache_state == "connected"
         body = {"status": "ready" if ready else "not_ready", "database": database, "cache": cache_state}

@@ -164,22 +164,23 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # Seconds to connect to / wait for Redis before the call fails (503, never a hung worker).
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=2.0)
 _REDIS_TIMEOUTS = {"socket_connect_timeout": REDIS_SOCKET_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT}
+
+
+def _redis_cache(location: str, **options) -> dict:
+    return {
+        "BACKEND": "tutorcal.cache.ReusingRedisCache",
+        "LOCATION": location,
+        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="tutorcal"),
+        "OPTIONS": {**_REDIS_TIMEOUTS, **options},
+    }
+
+
 if REDIS_URL:
     CACHES = {
-        "default": {
-            "BACKEND": "tutorcal.cache.ReusingRedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="tutorcal"),
-            "OPTIONS": {**_REDIS_TIMEOUTS, "health_check_interval": 30},
-        },
+        "default": _redis_cache(REDIS_URL, health_check_interval=30),
         # Rendered views (tutorcal/viewcache.py): disposable, so production gives them a Redis of their own that
         # evicts (the default one never evicts: it holds logouts and single-use tickets). Empty: REDIS_URL.
-        "views": {
-            "BACKEND": "tutorcal.cache.ReusingRedisCache",
-            "LOCATION": env.str("VIEW_CACHE_URL", default="") or REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="tutorcal"),
-            "OPTIONS": _REDIS_TIMEOUTS,
-        },
+        "views": _redis_cache(env.str("VIEW_CACHE_URL", default="") or REDIS_URL),
     }
     # pubsub: Redis pushes each frame to the daphne process holding the socket (no per-message polling), which
     # is what keeps fan-out to many sockets fast (bench/README.md); "core" is channels_redis' list-based layer.

@@ -69,8 +69,8 @@ def _render(render: Render) -> tuple[bytes, datetime | None]:
     return _renderer.render(data), valid_until
 
 
-def _key(scope: str, profile_id, stamp: str, params: tuple) -> str:
-    digest = hashlib.blake2b(repr(params).encode(), digest_size=12).hexdigest()
+def _key(scope: str, profile_id, stamp: str, params: dict) -> str:
+    digest = hashlib.blake2b(repr(sorted(params.items())).encode(), digest_size=12).hexdigest()
     return f"view:{SHAPE_VERSION}:{settings.RELEASE}:{scope}:{profile_id}:{stamp}:{digest}"
 
 
@@ -85,12 +85,17 @@ def _cache():
     return caches["views"]
 
 
-def cached_json(request, *, scope: str, profile_id, stamp: str | None, params: tuple, render: Render) -> HttpResponse:
+def _rendered(request, render: Render) -> HttpResponse:
+    body, _ = _render(render)
+    return _respond(request, body, _etag(body))
+
+
+def cached_json(request, *, scope: str, profile_id, stamp: str | None, params: dict, render: Render) -> HttpResponse:
     """The view's JSON body from the cache or from `render()` (which returns `(data, valid_until)`), as a 200
-    with ETag, or a 304 when the client's If-None-Match already names it. `stamp=None`: no caching."""
+    with ETag, or a 304 when the client's If-None-Match already names it. `params`: what the body depends on
+    besides the profile (the resolved query). `stamp=None`: no caching."""
     if stamp is None or settings.VIEW_CACHE_SECONDS <= 0 or cache_guard.resting():
-        body, _ = _render(render)
-        return _respond(request, body, _etag(body))
+        return _rendered(request, render)
     key = _key(scope, profile_id, stamp, params)
     try:
         if request.META.get("HTTP_IF_NONE_MATCH"):
@@ -103,8 +108,7 @@ def cached_json(request, *, scope: str, profile_id, stamp: str | None, params: t
     except Exception:  # noqa: BLE001 - a cache outage costs a render, never the answer
         logger.warning("view cache read failed", exc_info=True)
         cache_guard.note_outage()
-        body, _ = _render(render)
-        return _respond(request, body, _etag(body))
+        return _rendered(request, render)
     etag, body = found.get(key + ":e"), found.get(key + ":b")
     if etag and body is not None:
         if settings.VIEW_CACHE_VERIFY:

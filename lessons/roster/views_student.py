@@ -116,7 +116,7 @@ class LessonsView(StudentView):
             scope="student-lessons",
             profile_id=student_id,
             stamp=profile_stamp(student_id),
-            params=tuple(sorted(filters.items())),
+            params=filters,
             render=lambda: (student_lesson_dicts(student_id=student_id, **filters), None),
         )
 

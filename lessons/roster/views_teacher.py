@@ -92,7 +92,7 @@ class StudentsView(TeacherView):
 
         stamp = profile_stamp(teacher_id)
         return cached_json(
-            request, scope="teacher-students", profile_id=teacher_id, stamp=stamp, params=(), render=render
+            request, scope="teacher-students", profile_id=teacher_id, stamp=stamp, params={}, render=render
         )
 
 

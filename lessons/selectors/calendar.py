@@ -1,6 +1,7 @@
-"""The teacher's calendar. The lesson list is the hot path: on PostgreSQL the database renders the TeacherLesson
-JSON (calendar_pg); elsewhere plain `.values()` rows are turned into the same dicts. Either way a constant number
-of queries (lessons with their students, the overlap window, the waitlists when a lesson has a capacity)."""
+"""The teacher's calendar. The lesson list is the hot path: the same rows (calendar_pg's keys) turned into the
+contract's TeacherLesson dicts — on PostgreSQL read as text (calendar_pg), elsewhere with `.values()` — in a
+constant number of queries (lessons, their students, the overlap window, the waitlists when a lesson has a
+capacity)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,6 @@ from lessons.selectors.waitlist import waitlist_json
 
 # Lessons longer than this are rejected on input, so an overlap search only needs this much look-behind.
 MAX_DURATION_MINUTES = 24 * 60
-
-
-_LESSON_FIELDS = LESSON_KEYS  # the same rows on every database (calendar_pg reads them as text)
-
-
-_ROW_FIELDS = STUDENT_KEYS
 
 
 def _s(value) -> str | None:
@@ -177,37 +172,25 @@ def teacher_lesson_dicts(
     unfiltered = lesson_ids is None and None not in (start, end) and subject_id is None and student_id is None
     window = (start, end) if unfiltered and status is None else None
     if connection.vendor == "postgresql":
-        return _pg_lesson_dicts(teacher_id, qs, window)
-    lessons = list(qs.order_by("start_at", "id").values(*_LESSON_FIELDS))
-    if not lessons:
-        return []
-    # A subquery, not a list of ids: no per-lesson bound parameters to send and parse.
-    rows_qs = LessonStudent.objects.filter(lesson_id__in=qs.values("id"))
-    by_lesson: dict = {}
-    for row in rows_qs.order_by("created_at", "id").values(*_ROW_FIELDS):
-        by_lesson.setdefault(row["lesson_id"], []).append(lesson_student_row(row))
-    conflicts = _conflict_index(teacher_id, lessons, window=window)
-    # The queues cost a query only when some listed lesson has a capacity (a waitlist needs one).
-    capped = [row["id"] for row in lessons if row["capacity"] is not None]
-    queues = waitlist_json(capped) if capped else {}
-    return [
-        lesson_dict(row, by_lesson.get(row["id"], []), conflicts[row["id"]], queues.get(row["id"])) for row in lessons
-    ]
-
-
-def _pg_lesson_dicts(teacher_id, qs: QuerySet[Lesson], window: tuple | None) -> list[dict]:
-    """PostgreSQL: text rows (calendar_pg), then the same dict building, overlap search and waitlists."""
-    lessons, student_rows, overlap = lesson_rows(qs)
+        lessons, student_rows, overlap = lesson_rows(qs)  # ids and instants as text (calendar_pg)
+    else:
+        lessons = list(qs.order_by("start_at", "id").values(*LESSON_KEYS))
+        # A subquery, not a list of ids: no per-lesson bound parameters to send and parse.
+        rows_qs = LessonStudent.objects.filter(lesson_id__in=qs.values("id"))
+        student_rows = list(rows_qs.order_by("created_at", "id").values(*STUDENT_KEYS)) if lessons else []
+        overlap = lessons
     if not lessons:
         return []
     by_lesson: dict = {}
     for row in student_rows:
         by_lesson.setdefault(row["lesson_id"], []).append(lesson_student_row(row))
     conflicts = _conflict_index(teacher_id, overlap, window=window)
+    # The queues cost a query only when some listed lesson has a capacity (a waitlist needs one).
     capped = [row["id"] for row in lessons if row["capacity"] is not None]
     queues = {str(k): v for k, v in waitlist_json(capped).items()} if capped else {}
     return [
-        lesson_dict(row, by_lesson.get(row["id"], []), conflicts[row["id"]], queues.get(row["id"])) for row in lessons
+        lesson_dict(row, by_lesson.get(row["id"], []), conflicts[row["id"]], queues.get(str(row["id"])))
+        for row in lessons
     ]
 
 

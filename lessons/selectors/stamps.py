@@ -1,11 +1,15 @@
-"""A profile's view version: what the view cache keys on (tutorcal.viewcache). The view_stamps rows are written
-by database triggers in every transaction that changes what the profile's cached views show."""
+"""Versions read from the stamp tables that database triggers append to in every writing transaction: a
+profile's view version (view_stamps: what tutorcal.viewcache keys on) and a (tutor, student) pair's version
+(pair_stamps: what the running totals are checked against, lessons.roster.selectors.pair_totals)."""
 
 from __future__ import annotations
 
 import uuid
 
 from django.db import connection
+from django.db.models import Count, Max
+
+from lessons.models import PairStamp
 
 
 def stamps_enabled() -> bool:
@@ -25,4 +29,20 @@ def profile_stamp(profile_id: uuid.UUID) -> str | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*), coalesce(max(id), 0) FROM view_stamps WHERE profile_id = %s", [profile_id])
         count, top = cursor.fetchone()
-    return f"{count}-{top}"
+    return _version(count, top)
+
+
+def pair_versions(teacher_id: uuid.UUID, student_ids: list) -> dict:
+    """{student: version of the (tutor, student) pair}, the same `count-maxid` as profile_stamp, one query."""
+    rows = (
+        PairStamp.objects.filter(teacher_id=teacher_id, student_id__in=student_ids)
+        .values("student_id")
+        .annotate(n=Count("id"), top=Max("id"))
+        .values_list("student_id", "n", "top")
+    )
+    found = {sid: _version(n, top) for sid, n, top in rows}
+    return {sid: found.get(sid, _version(0, 0)) for sid in student_ids}
+
+
+def _version(count: int, top: int | None) -> str:
+    return f"{count}-{top or 0}"

@@ -7,26 +7,21 @@ from django.db import connection, transaction
 
 from lessons.selectors.stamps import stamps_enabled
 
-# One statement: per profile with several rows, append a marker row (a higher id than any visible row) and
-# delete that profile's visible rows below it. Rows of transactions still open are invisible here and stay;
-# their late commit then raises the count under the marker's max. Safe to run from many workers at once.
-_COMPACT = """
-WITH many AS (SELECT profile_id FROM view_stamps GROUP BY profile_id HAVING count(*) > 1),
-marker AS (INSERT INTO view_stamps (profile_id) SELECT profile_id FROM many RETURNING profile_id, id)
-DELETE FROM view_stamps v USING marker m WHERE v.profile_id = m.profile_id AND v.id < m.id
-"""
+
+def _compact(table: str, keys: str) -> str:
+    """One statement: per key with several rows, append a marker row (a higher id than any visible row) and delete
+    that key's visible rows below it. Rows of transactions still open are invisible here and stay; their late
+    commit then raises the count under the marker's max. Safe to run from many workers at once."""
+    match = " AND ".join(f"v.{k} = m.{k}" for k in keys.split(", "))
+    return f"""
+WITH many AS (SELECT {keys} FROM {table} GROUP BY {keys} HAVING count(*) > 1),
+marker AS (INSERT INTO {table} ({keys}) SELECT {keys} FROM many RETURNING {keys}, id)
+DELETE FROM {table} v USING marker m WHERE {match} AND v.id < m.id
+"""  # noqa: S608 - table and column names are the constants below
 
 
-# The same for the running totals' versions (lessons.models.PairStamp), per (tutor, student) pair.
-_COMPACT_PAIRS = """
-WITH many AS (SELECT teacher_id, student_id FROM pair_stamps GROUP BY teacher_id, student_id HAVING count(*) > 1),
-marker AS (
-    INSERT INTO pair_stamps (teacher_id, student_id) SELECT teacher_id, student_id FROM many
-    RETURNING teacher_id, student_id, id
-)
-DELETE FROM pair_stamps v USING marker m
-WHERE v.teacher_id = m.teacher_id AND v.student_id = m.student_id AND v.id < m.id
-"""
+# Profiles' view versions, and (tutor, student) pairs' versions of the running totals.
+_STATEMENTS = (_compact("view_stamps", "profile_id"), _compact("pair_stamps", "teacher_id, student_id"))
 
 
 def view_stamps_compact() -> int:
@@ -34,7 +29,7 @@ def view_stamps_compact() -> int:
     if not stamps_enabled():
         return 0
     deleted = 0
-    for statement in (_COMPACT, _COMPACT_PAIRS):
+    for statement in _STATEMENTS:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement)
             deleted += cursor.rowcount

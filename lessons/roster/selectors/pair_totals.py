@@ -19,10 +19,10 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Max, Min, Q
 
-from lessons.models import PairStamp, PairTotals
-from lessons.selectors.stamps import stamps_enabled
+from lessons.models import PairTotals
+from lessons.selectors.stamps import pair_versions, stamps_enabled
 from lessons.selectors.stats import stats_aggregates, teacher_rows
 
 _TIMES = ("last_at", "next_at", "flip_at")
@@ -75,17 +75,6 @@ def aggregate_cards(teacher_id: uuid.UUID, student_ids: list, now: datetime) -> 
     return aggs, subjects
 
 
-def _versions(teacher_id: uuid.UUID, student_ids: list) -> dict:
-    rows = (
-        PairStamp.objects.filter(teacher_id=teacher_id, student_id__in=student_ids)
-        .values("student_id")
-        .annotate(n=Count("id"), top=Max("id"))
-        .values_list("student_id", "n", "top")
-    )
-    found = {sid: f"{n}-{top}" for sid, n, top in rows}
-    return {sid: found.get(sid, "0-0") for sid in student_ids}
-
-
 def _dump(agg: dict | None, subjects: list) -> dict:
     agg = dict(agg or {})
     for key in _TIMES:
@@ -107,13 +96,14 @@ def card_totals(*, teacher_id: uuid.UUID, student_ids: list, now: datetime) -> t
     they are current; the other pairs are aggregated now and stored."""
     if not stamps_enabled() or not student_ids:
         return aggregate_cards(teacher_id, student_ids, now)
-    versions = _versions(teacher_id, student_ids)  # first: what is stored below is at least this new
+    versions = pair_versions(teacher_id, student_ids)  # first: what is stored below is at least this new
     stored = {
         sid: (version, flip_at, data)
         for sid, version, flip_at, data in PairTotals.objects.filter(
             teacher_id=teacher_id, student_id__in=student_ids
         ).values_list("student_id", "version", "flip_at", "data")
     }
+
     def current(sid) -> bool:
         version, flip_at, _ = stored[sid]
         return version == versions[sid] and (flip_at is None or flip_at > now)
@@ -137,13 +127,12 @@ def card_totals(*, teacher_id: uuid.UUID, student_ids: list, now: datetime) -> t
             unique_fields=["teacher_id", "student_id"],
             update_fields=["version", "flip_at", "data"],
         )
-    for sid in student_ids:
-        if sid not in aggs and sid in stored and sid not in stale:
-            agg, subject_list = _load(stored[sid][2])
-            if agg is not None:
-                aggs[sid] = agg
-            if subject_list:
-                subjects[sid] = subject_list
+    for sid in set(stored) - set(stale):
+        agg, subject_list = _load(stored[sid][2])
+        if agg is not None:
+            aggs[sid] = agg
+        if subject_list:
+            subjects[sid] = subject_list
     if settings.VIEW_CACHE_VERIFY:
         _verify(teacher_id, student_ids, now, aggs, subjects)
     return aggs, subjects
