@@ -26,13 +26,20 @@ class ReferralOut(s.Serializer):
     lastRegisteredAt = s.DateTimeField()
 
 
-class AdminUserOut(s.Serializer):
+class UserContactOut(s.Serializer):
     id = s.UUIDField()
     firstName = s.CharField()
     lastName = s.CharField(allow_null=True)
     username = s.CharField(allow_null=True)
     telegramId = s.CharField(allow_null=True)
     email = s.EmailField(allow_null=True)
+
+
+class SupportUserOut(UserContactOut):
+    """The user who wrote a support message."""
+
+
+class AdminUserOut(UserContactOut):
     createdAt = s.DateTimeField()
     isNew = s.BooleanField()
     role = s.ChoiceField(choices=["teacher", "student", "parent"])
@@ -68,15 +75,6 @@ class TopEventOut(s.Serializer):
     eventName = s.CharField()
     category = s.CharField(allow_null=True)
     count = s.IntegerField()
-
-
-class SupportUserOut(s.Serializer):
-    id = s.UUIDField()
-    firstName = s.CharField()
-    lastName = s.CharField(allow_null=True)
-    username = s.CharField(allow_null=True)
-    telegramId = s.CharField(allow_null=True)
-    email = s.EmailField(allow_null=True)
 
 
 class AdminSupportOut(s.Serializer):
