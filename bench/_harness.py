@@ -11,6 +11,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def production_env(tag: str) -> dict:
+    """Production settings (DEBUG off, real-length secrets that are not secret) for a bench named `tag`."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "tutorcal.settings",
+        "DJANGO_DEBUG": "False",
+        "DJANGO_SECRET_KEY": f"bench-secret-key-{tag}-0123456789-abcdefghijklmnop",
+        "JWT_SECRET": f"bench-jwt-secret-{tag}-0123456789-abcdefghijklmnop",
+        "BOT_ADMIN_SECRET": "bench-admin-secret-not-for-production",
+        "TELEGRAM_WEBHOOK_SECRET": "bench-webhook-secret-not-for-production",
+        "SECURE_SSL_REDIRECT": "False",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
+
+
 def pct(values: list[float], q: float) -> float:
     """The q-quantile (0..1) by nearest rank; NaN for no values."""
     if not values:

@@ -18,16 +18,9 @@ from datetime import timedelta
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-BENCH_ENV = {
-    "DJANGO_SETTINGS_MODULE": "tutorcal.settings",
-    "DJANGO_DEBUG": "False",
-    "DJANGO_SECRET_KEY": "bench-secret-key-people-0123456789-abcdefghijklmnop",
-    "JWT_SECRET": "bench-jwt-secret-people-0123456789-abcdefghijklmnop",
-    "BOT_ADMIN_SECRET": "bench-admin-secret-not-for-production",
-    "TELEGRAM_WEBHOOK_SECRET": "bench-webhook-secret-not-for-production",
-    "SECURE_SSL_REDIRECT": "False",
-    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-}
+from _harness import production_env, start_gunicorn  # noqa: E402
+
+BENCH_ENV = production_env("people")
 os.environ.update(BENCH_ENV)
 if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
     sys.exit("Set DATABASE_URL to a PostgreSQL database of your own (e.g. tutorcal_bench_people).")
@@ -39,7 +32,6 @@ django.setup()
 import logging  # noqa: E402
 
 import httpx  # noqa: E402
-from _harness import start_gunicorn  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 

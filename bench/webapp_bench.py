@@ -19,16 +19,9 @@ from datetime import timedelta
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-BENCH_ENV = {
-    "DJANGO_SETTINGS_MODULE": "tutorcal.settings",
-    "DJANGO_DEBUG": "False",
-    "DJANGO_SECRET_KEY": "bench-secret-key-webapp-0123456789-abcdefghijklmnop",
-    "JWT_SECRET": "bench-jwt-secret-webapp-0123456789-abcdefghijklmnop",
-    "BOT_ADMIN_SECRET": "bench-admin-secret-not-for-production",
-    "TELEGRAM_WEBHOOK_SECRET": "bench-webhook-secret-not-for-production",
-    "SECURE_SSL_REDIRECT": "False",
-    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-}
+from _harness import ensure_database, pct, production_env, start_gunicorn  # noqa: E402
+
+BENCH_ENV = production_env("webapp")
 os.environ.update(BENCH_ENV)
 if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
     sys.exit("Set DATABASE_URL to a PostgreSQL database of your own (e.g. tutorcal_bench_webapp).")
@@ -38,7 +31,6 @@ import django  # noqa: E402
 django.setup()
 
 import httpx  # noqa: E402
-from _harness import ensure_database, pct, start_gunicorn  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
